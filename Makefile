@@ -1,0 +1,49 @@
+# The developer's verbs. `make run` and `make test` do all set-up on a fresh clone.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+RASA  := $(PY) -m scripts.rasa
+MODEL := models/current.tar.gz
+# Everything the trained model depends on: config, domain, training data, the shop
+# data (jieba dictionary, entity patterns) and the custom NLU components.
+MODEL_INPUTS := config.yml bot/domain.yml $(shell find bot/data bot/shop/data bot/nlu bot/shop -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+.PHONY: run shell test train setup validate test-stories test-nlu test-py bench clean
+
+run: $(MODEL)                 ## start the action server and the Rasa server
+	$(PY) -m scripts.run
+
+shell: $(MODEL)               ## chat with the bot in the terminal
+	$(PY) -m scripts.shell
+
+train: $(MODEL)               ## train only if data or config changed
+
+setup: $(VENV)/.installed     ## create .venv and install the pinned requirements
+
+test: $(MODEL) validate test-stories test-nlu test-py   ## everything below
+
+validate: $(VENV)/.installed  ## Rasa data validation; warnings fail
+	$(PY) -m scripts.validate
+
+test-stories: $(MODEL)        ## test stories; any wrong prediction fails
+	$(RASA) test core --model $(MODEL) --stories tests/stories --out results/core --fail-on-prediction-errors --no-plot
+
+test-nlu: $(MODEL)            ## held-out NLU test set, scored per language against the target
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu --successes --no-plot
+	$(PY) -m scripts.nlu_score results/nlu tests/nlu --min-accuracy 0.95
+
+test-py: $(MODEL)             ## pytest: components, actions, etiquette, bad input, servers
+	$(PY) -m pytest -q tests
+
+bench: $(MODEL)               ## OUR config beside Rasa's default config, one run
+	$(PY) -m bench.run
+
+$(VENV)/.installed: requirements.txt constraints.txt scripts/bootstrap.sh
+	scripts/bootstrap.sh
+
+$(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
+	$(RASA) train --domain bot/domain.yml --data bot/data --config config.yml --out models --fixed-model-name current
+	@touch $(MODEL)
+
+clean:                        ## remove models, results and run-time files (keeps .venv)
+	rm -rf models results var/bench

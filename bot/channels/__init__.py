@@ -1,0 +1,1 @@
+"""Rasa input/output channels: website REST (validating), later socket.io, WeChat, agent console."""

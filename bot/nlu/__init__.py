@@ -1,0 +1,1 @@
+"""Custom Rasa graph components: language detection, shop-aware jieba, spaCy entity matcher."""

@@ -1,0 +1,87 @@
+"""jieba with the shop's vocabulary, and clean tokens for English text.
+
+Stock JiebaTokenizer returns the spaces between English words as tokens
+(RasaHQ/rasa#7910); those pollute the features, so they are dropped here. Product,
+brand, courier and region names from the shop data are added to jieba's dictionary at
+train time and stored with the model, so a trained model segments the same way
+wherever it is loaded.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Text
+
+import jieba
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.shop.loader import cached_shop
+from bot.shop.vocabulary import segmentation_words
+
+WORDS_FILE = "user_dictionary.json"
+jieba.setLogLevel(60)  # jieba prints its cache-building chatter on every start
+
+
+def add_words(words: List[str]) -> None:
+    for word in words:
+        # A high frequency makes jieba keep the whole name as one token.
+        jieba.add_word(word, freq=200000)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
+class ShopJiebaTokenizer(Tokenizer):
+    """Chinese segmentation with the shop's names kept whole; no whitespace tokens."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **Tokenizer.get_default_config(),
+            # Folder of the shop's YAML data, relative to the project root.
+            "shop_data": "bot/shop/data",
+        }
+
+    @staticmethod
+    def supported_languages() -> List[Text]:
+        return ["zh"]
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
+                 resource: Resource, words: List[str]) -> None:
+        super().__init__(config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self.words = words
+        add_words(words)
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext) -> "ShopJiebaTokenizer":
+        from bot import settings
+
+        shop = cached_shop(str(settings.ROOT / config["shop_data"]))
+        return cls(config, model_storage, resource, segmentation_words(shop))
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "ShopJiebaTokenizer":
+        try:
+            with model_storage.read_from(resource) as directory:
+                words = json.loads((directory / WORDS_FILE).read_text(encoding="utf-8"))
+        except (ValueError, FileNotFoundError):
+            # Not trained yet (the training graph's own run node): build from the data.
+            return cls.create(config, model_storage, resource, execution_context)
+        return cls(config, model_storage, resource, words)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / WORDS_FILE).write_text(json.dumps(self.words, ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        text = message.get(attribute) or ""
+        tokens = [Token(word, start) for word, start, _ in jieba.tokenize(text) if word.strip()]
+        return self._apply_token_pattern(tokens)

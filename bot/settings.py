@@ -1,0 +1,73 @@
+"""Runtime settings: `.env` (python-dotenv) over embedded defaults.
+
+Every key is documented in `.env.example`. Paths are relative to the project root so
+that `make run` works from a fresh clone with no configuration at all.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: Dict[str, str] = {
+    "RASA_HOST": "127.0.0.1",
+    "RASA_PORT": "5005",
+    "ACTIONS_HOST": "127.0.0.1",
+    "ACTIONS_PORT": "5055",
+    # SQLite files live under var/ so conversations survive a restart.
+    "TRACKER_DB": "var/tracker.db",
+    "DATABASE_URL": "sqlite:///var/shop.db",
+    "SHOP_DATA_DIR": "bot/shop/data",
+    "MODEL_PATH": "models/current.tar.gz",
+    # Empty means: take the agent's name from bot/shop/data/shop.yml.
+    "AGENT_NAME_ZH": "",
+    "AGENT_NAME_EN": "",
+    "LOG_LEVEL": "INFO",
+}
+
+_loaded = False
+
+
+def load() -> None:
+    """Load `.env` once; real environment variables win over the file."""
+    global _loaded
+    if not _loaded:
+        load_dotenv(ROOT / ".env", override=False)
+        _loaded = True
+
+
+def get(key: str) -> str:
+    load()
+    return os.environ.get(key) or DEFAULTS[key]
+
+
+def path(key: str) -> Path:
+    """A setting that names a file or folder, resolved against the project root."""
+    value = Path(get(key))
+    return value if value.is_absolute() else ROOT / value
+
+
+def database_url() -> str:
+    """DATABASE_URL with a relative sqlite path anchored at the project root."""
+    url = get("DATABASE_URL")
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        return prefix + str(ROOT / url[len(prefix):])
+    return url
+
+
+def child_env() -> Dict[str, str]:
+    """Environment for the Rasa and action-server processes (endpoints.yml reads it)."""
+    load()
+    env = dict(os.environ)
+    for key in DEFAULTS:
+        env[key] = get(key)
+    env["TRACKER_DB"] = str(path("TRACKER_DB"))
+    env["SANIC_HOST"] = get("ACTIONS_HOST")  # rasa_sdk binds here (default 0.0.0.0)
+    env["ACTION_ENDPOINT_URL"] = f"http://{get('ACTIONS_HOST')}:{get('ACTIONS_PORT')}/webhook"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env

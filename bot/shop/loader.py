@@ -1,0 +1,179 @@
+"""Load the shop's YAML files and refuse them whole when anything is wrong.
+
+A shop owner edits these files by hand, so every error names the file, the item and
+the field; the bot never starts half-loaded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional
+
+import yaml
+
+FILES = ("shop", "catalog", "promotions", "couriers", "policies", "orders")
+
+# Required keys per product; nested `{zh, en}` texts are checked by `_text`.
+PRODUCT_FIELDS = (
+    "id", "category", "brand", "name", "aliases", "price", "dimensions_cm", "weight_kg",
+    "material", "colours", "stock", "tags", "features", "installation", "transport",
+    "door_delivery", "warranty", "related",
+)
+INSTALLATION_TYPES = ("self", "free_door_to_door", "paid")
+
+
+class ShopDataError(ValueError):
+    """The shop data is invalid; the message says where and what."""
+
+    def __init__(self, file: str, where: str, problem: str) -> None:
+        super().__init__(f"{file}: {where}: {problem}")
+        self.file, self.where, self.problem = file, where, problem
+
+
+@dataclass
+class Shop:
+    """The validated shop data, indexed by id."""
+
+    info: Dict[str, Any]
+    categories: Dict[str, Dict[str, Any]]
+    brands: Dict[str, Dict[str, Any]]
+    products: Dict[str, Dict[str, Any]]
+    promotions: List[Dict[str, Any]]
+    pricing_policy: Dict[str, Any]
+    couriers: Dict[str, Any]
+    policies: Dict[str, Any]
+    orders: List[Dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def regions(self) -> Dict[str, Dict[str, Any]]:
+        return {r["id"]: r for r in self.couriers.get("regions", [])}
+
+    @property
+    def courier_table(self) -> Dict[str, Dict[str, Any]]:
+        return {c["id"]: c for c in self.couriers.get("couriers", [])}
+
+    def text(self, key: str, language: str) -> str:
+        """A bilingual text from shop.yml, in the given language."""
+        return self.info[key][language]
+
+
+def _read(directory: Path, name: str) -> Dict[str, Any]:
+    path = directory / f"{name}.yml"
+    label = str(path)
+    if not path.exists():
+        raise ShopDataError(label, "file", "is missing")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+        raise ShopDataError(label, where, f"is not valid YAML ({getattr(error, 'problem', error)})")
+    if not isinstance(data, dict):
+        raise ShopDataError(label, "file", "must be a mapping at the top level")
+    return data
+
+
+def _text(file: str, where: str, value: Any, name: str) -> None:
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(lang), (str, list)) and value.get(lang) for lang in ("zh", "en")
+    ):
+        raise ShopDataError(file, where, f"field '{name}' needs both a 'zh' and an 'en' text")
+
+
+def _number(file: str, where: str, value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ShopDataError(file, where, f"field '{name}' must be a number >= 0, got {value!r}")
+
+
+def _unique(file: str, items: Iterable[Dict[str, Any]], kind: str) -> Dict[str, Dict[str, Any]]:
+    seen: Dict[str, Dict[str, Any]] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not item.get("id"):
+            raise ShopDataError(file, f"{kind} #{index + 1}", "field 'id' is missing")
+        if item["id"] in seen:
+            raise ShopDataError(file, f"{kind} '{item['id']}'", "id is used twice")
+        seen[item["id"]] = item
+    return seen
+
+
+def _check_product(file: str, product: Dict[str, Any], shop: Shop) -> None:
+    where = f"product '{product['id']}'"
+    for key in PRODUCT_FIELDS:
+        if key not in product or product[key] is None:
+            raise ShopDataError(file, where, f"required field '{key}' is missing")
+    for key in ("name", "material"):
+        _text(file, where, product[key], key)
+    for key in ("price", "weight_kg", "stock"):
+        _number(file, where, product[key], key)
+    for key in ("width", "depth", "height"):
+        _number(file, where, (product["dimensions_cm"] or {}).get(key), f"dimensions_cm.{key}")
+    if product["category"] not in shop.categories:
+        raise ShopDataError(file, where, f"category '{product['category']}' is not defined")
+    if product["brand"] not in shop.brands:
+        raise ShopDataError(file, where, f"brand '{product['brand']}' is not defined")
+    if not product["colours"]:
+        raise ShopDataError(file, where, "field 'colours' needs at least one colour")
+    for colour in product["colours"]:
+        _text(file, where, colour, "colours")
+    installation = product["installation"]
+    if installation.get("type") not in INSTALLATION_TYPES:
+        raise ShopDataError(
+            file, where, f"field 'installation.type' must be one of {', '.join(INSTALLATION_TYPES)}"
+        )
+    _number(file, where, installation.get("fee", 0), "installation.fee")
+    _text(file, where, installation.get("note"), "installation.note")
+    for key in ("packaging", "note"):
+        _text(file, where, product["transport"].get(key), f"transport.{key}")
+    _text(file, where, product["door_delivery"].get("note"), "door_delivery.note")
+    _number(file, where, product["warranty"].get("months"), "warranty.months")
+
+
+def _validate(directory: Path, raw: Dict[str, Dict[str, Any]]) -> Shop:
+    catalog_file = str(directory / "catalog.yml")
+    shop = Shop(
+        info=raw["shop"],
+        categories=_unique(catalog_file, raw["catalog"].get("categories") or [], "category"),
+        brands=_unique(catalog_file, raw["catalog"].get("brands") or [], "brand"),
+        products=_unique(catalog_file, raw["catalog"].get("products") or [], "product"),
+        promotions=raw["promotions"].get("promotions") or [],
+        pricing_policy=raw["promotions"].get("pricing_policy") or {},
+        couriers=raw["couriers"],
+        policies=raw["policies"],
+        orders=raw["orders"].get("orders") or [],
+    )
+    shop_file = str(directory / "shop.yml")
+    for key in ("name", "agent_name", "after_sales_contact"):
+        _text(shop_file, "shop", shop.info.get(key), key)
+    for product in shop.products.values():
+        _check_product(catalog_file, product, shop)
+    for product in shop.products.values():
+        for related in product["related"]:
+            if related not in shop.products:
+                raise ShopDataError(
+                    catalog_file, f"product '{product['id']}'", f"related product '{related}' is not defined"
+                )
+    couriers_file = str(directory / "couriers.yml")
+    couriers = _unique(couriers_file, shop.couriers.get("couriers") or [], "courier")
+    if shop.couriers.get("default") not in couriers:
+        raise ShopDataError(couriers_file, "default", "must name a courier defined in 'couriers'")
+    _unique(couriers_file, shop.couriers.get("regions") or [], "region")
+    _text(couriers_file, "disclaimer", shop.couriers.get("disclaimer"), "disclaimer")
+    return shop
+
+
+def load_shop(directory: Optional[Path] = None) -> Shop:
+    """Read and validate every shop file; raise ShopDataError naming the first problem."""
+    if directory is None:
+        from bot import settings
+
+        directory = settings.path("SHOP_DATA_DIR")
+    directory = Path(directory)
+    raw = {name: _read(directory, name) for name in FILES}
+    return _validate(directory, raw)
+
+
+@lru_cache(maxsize=4)
+def cached_shop(directory: str) -> Shop:
+    """One validated Shop per data folder and process."""
+    return load_shop(Path(directory))

@@ -1,0 +1,63 @@
+"""`make run`: bring the whole bot up on embedded defaults and keep it up until Ctrl-C."""
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from bot import settings
+from bot.shop.loader import ShopDataError, load_shop
+from scripts.servers import Bot
+
+
+def main() -> int:
+    try:
+        load_shop()  # refuse to start on broken shop data, with the file/item/field named
+    except ShopDataError as error:
+        print(f"error: the shop data is invalid: {error}", file=sys.stderr)
+        return 2
+    model = settings.path("MODEL_PATH")
+    if not model.exists():
+        print(f"error: no trained model at {model}; run `make train`", file=sys.stderr)
+        return 2
+    bot = Bot(model=model, rasa_port=int(settings.get("RASA_PORT")),
+              actions_port=int(settings.get("ACTIONS_PORT")),
+              tracker_db=settings.path("TRACKER_DB"), log_dir=settings.ROOT / "var" / "log")
+    print("Starting the action server and the Rasa server (logs in var/log/) ...", flush=True)
+    try:
+        bot.start()
+    except (RuntimeError, TimeoutError) as error:
+        print(f"error: {error}; see var/log/rasa.log and var/log/actions.log", file=sys.stderr)
+        return 1
+    host = settings.get("RASA_HOST")
+    print(f"""
+Ready in {bot.ready_seconds:.1f} s.
+  REST webhook : http://{host}:{bot.rasa_port}/webhooks/rest/webhook
+  socket.io    : http://{host}:{bot.rasa_port}/socket.io
+  HTTP API     : http://{host}:{bot.rasa_port}/status
+  Actions      : http://{settings.get('ACTIONS_HOST')}:{bot.actions_port}/health
+Try:  curl -s -XPOST http://{host}:{bot.rasa_port}/webhooks/rest/webhook -d '{{"sender":"me","message":"你好"}}'
+Press Ctrl-C to stop.""", flush=True)
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping:
+        if any(p.poll() is not None for p in bot.processes):
+            print("error: a server exited unexpectedly; see var/log/", file=sys.stderr)
+            bot.stop()
+            return 1
+        time.sleep(0.5)
+    print("\nStopping ...", flush=True)
+    bot.stop()
+    print("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

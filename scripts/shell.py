@@ -1,0 +1,27 @@
+"""`make shell`: the action server in the background, `rasa shell` in the foreground."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bot import settings
+from scripts.servers import BIN, Bot, wait_http
+
+
+def main() -> int:
+    bot = Bot(model=settings.path("MODEL_PATH"), rasa_port=int(settings.get("RASA_PORT")),
+              actions_port=int(settings.get("ACTIONS_PORT")), tracker_db=settings.path("TRACKER_DB"),
+              log_dir=settings.ROOT / "var" / "log")
+    actions = bot._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
+                                     "--port", str(bot.actions_port)])
+    try:
+        wait_http(f"http://127.0.0.1:{bot.actions_port}/health", 60, actions)
+        return subprocess.call([str(BIN / "rasa"), "shell", "--model", str(bot.model),
+                                "--endpoints", "endpoints.yml", "--port", str(bot.rasa_port)],
+                               cwd=settings.ROOT, env=bot.env())
+    finally:
+        bot.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

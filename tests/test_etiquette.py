@@ -1,0 +1,82 @@
+"""The shop's voice (seeds 002 and 003), checked over every response in the domain."""
+import re
+
+import pytest
+import yaml
+
+from bot import settings
+
+DOMAIN = yaml.safe_load((settings.ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+RESPONSES = DOMAIN["responses"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+PLACEHOLDER = re.compile(r"{(\w+)}")
+
+# Seed 002 规范用语: what an agent must never say; plus rude English equivalents.
+FORBIDDEN = [
+    "慢慢等着吧", "慢慢等", "听不见就算了", "喂，大声一点儿", "大声一点儿", "不关我的事", "不知道", "你自己看",
+    "爱买不买", "没办法，就这样",
+    "calm down", "not my problem", "whatever", "deal with it", "shut up", "speak up", "just wait",
+    "your fault", "i don't know", "figure it out", "not our problem",
+]
+
+
+def variants(name):
+    zh = [v for v in RESPONSES[name] if not v.get("condition")]
+    en = [v for v in RESPONSES[name]
+          if {"type": "slot", "name": "language", "value": "en"} in (v.get("condition") or [])]
+    return zh, en
+
+
+@pytest.mark.parametrize("name", sorted(RESPONSES))
+def test_every_response_has_a_chinese_and_an_english_variant(name):
+    zh, en = variants(name)
+    assert zh, f"{name} has no Chinese (default) variant"
+    assert en, f"{name} has no English variant (condition language=en)"
+    for variant in zh:
+        assert CJK.search(variant["text"]), f"{name}: default variant is not Chinese"
+    for variant in en:
+        assert not CJK.search(variant["text"]), f"{name}: English variant contains Chinese"
+    # Both languages fill the same values, so one action serves both.
+    zh_slots = {p for v in zh for p in PLACEHOLDER.findall(v["text"])}
+    en_slots = {p for v in en for p in PLACEHOLDER.findall(v["text"])}
+    assert zh_slots == en_slots, f"{name}: placeholders differ {zh_slots} vs {en_slots}"
+
+
+@pytest.mark.parametrize("name", sorted(RESPONSES))
+def test_no_forbidden_phrasing_and_no_one_word_answers(name):
+    for variant in RESPONSES[name]:
+        text = variant["text"]
+        lowered = text.lower()
+        for phrase in FORBIDDEN:
+            assert phrase.lower() not in lowered, f"{name}: forbidden phrase {phrase!r}"
+        if CJK.search(text):
+            assert len(PLACEHOLDER.sub("", text)) >= 10, f"{name}: too short to be courteous"
+        else:
+            assert len(text.split()) >= 5, f"{name}: too short to be courteous"
+
+
+def test_greeting_follows_the_formula():
+    """Seed 003 §1: self-introduction with the agent's name, glad to serve, how can I help, smiley."""
+    zh, en = variants("utter_greet")
+    for phrase in ("您好", "我是客服{agent_name}", "很高兴为您服务", "请问有什么可以帮您", "😊"):
+        assert phrase in zh[0]["text"]
+    for phrase in ("Hello", "I'm {agent_name}", "happy to help", "What can I do for you", "😊"):
+        assert phrase in en[0]["text"]
+
+
+def test_valediction_thanks_and_points_to_after_sales():
+    zh, en = variants("utter_goodbye")
+    assert "感谢" in zh[0]["text"] and "{after_sales}" in zh[0]["text"]
+    assert "Thank you" in en[0]["text"] and "{after_sales}" in en[0]["text"]
+
+
+def test_lookups_are_announced_with_please_wait():
+    zh, en = variants("utter_please_wait")
+    assert "请稍等" in zh[0]["text"]
+    assert "One moment please" in en[0]["text"]
+
+
+def test_forbidden_list_catches_the_seed_phrases():
+    """The check itself must be able to fail."""
+    bad = "好的，慢慢等着吧"
+    assert any(p in bad for p in FORBIDDEN)

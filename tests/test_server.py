@@ -1,0 +1,106 @@
+"""The real bot over real HTTP: greetings, language following, fallback, bad input."""
+import re
+import sqlite3
+import uuid
+
+import pytest
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def sender():
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+def joined(texts):
+    return "\n".join(texts)
+
+
+def test_greets_in_chinese(rest):
+    reply = joined(rest.texts(sender(), "你好"))
+    assert "您好，我是客服小安，很高兴为您服务，请问有什么可以帮您？😊" in reply
+
+
+def test_greets_in_english(rest):
+    reply = joined(rest.texts(sender(), "hello"))
+    assert "Hello, I'm Ann from customer service, happy to help. What can I do for you? 😊" in reply
+
+
+def test_reply_language_follows_the_latest_message(rest):
+    who = sender()
+    assert CJK.search(joined(rest.texts(who, "在吗")))
+    english = joined(rest.texts(who, "thanks a lot"))
+    assert english and not CJK.search(english)
+    assert CJK.search(joined(rest.texts(who, "谢谢亲")))
+
+
+def test_language_neutral_message_keeps_the_conversation_language(rest):
+    who = sender()
+    rest.texts(who, "hi there")
+    reply = joined(rest.texts(who, "👍👍"))
+    assert reply and not CJK.search(reply)
+
+
+def test_bot_challenge_is_answered_honestly(rest):
+    assert "不是真人" in joined(rest.texts(sender(), "你是机器人吗"))
+    assert "not a person" in joined(rest.texts(sender(), "am i talking to a bot"))
+
+
+def test_second_miss_in_a_row_offers_a_human(rest):
+    who = sender()
+    first = joined(rest.texts(who, "what's the weather like on mars tomorrow"))
+    assert "human" not in first.lower()
+    second = joined(rest.texts(who, "tell me a joke about penguins"))
+    assert "human agent" in second
+
+
+def test_answers_from_shop_policy(rest, shop):
+    reply = joined(rest.texts(sender(), "能开发票吗"))
+    assert shop.info["invoice"]["zh"] in reply
+    reply = joined(rest.texts(sender(), "how do i return this, i want a refund"))
+    assert str(shop.policies["returns"]["no_reason_days"]) in reply
+
+
+def test_conversations_are_kept_in_the_sqlite_tracker_store(rest, running_bot):
+    who = sender()
+    rest.texts(who, "你好")
+    with sqlite3.connect(running_bot.tracker_db) as db:
+        rows = db.execute("select count(*) from events where sender_id = ?", (who,)).fetchone()[0]
+    assert rows > 0
+
+
+BAD_INPUTS = {
+    "empty": "",
+    "whitespace": "   \n\t ",
+    "huge": "衣柜" * 10000,
+    "emoji": "😀😀😀🎉",
+    "control": "\x00\x01\x07\x1b[31m",
+    "html": "<script>alert('x')</script><img src=x onerror=alert(1)>",
+    "sql": "'; DROP TABLE events; --",
+    "mixed": "hello 你好 SO20261101 ¥500",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
+def test_bad_input_gets_a_polite_answer(rest, kind):
+    replies = rest.texts(sender(), BAD_INPUTS[kind])
+    assert replies, f"no answer to {kind} input"
+    assert all(len(text) >= 10 for text in replies)
+
+
+def test_bad_input_answers_in_the_conversation_language(rest):
+    who = sender()
+    rest.texts(who, "good morning")
+    assert not CJK.search(joined(rest.texts(who, "   ")))
+    assert not CJK.search(joined(rest.texts(who, "😀")))
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"[]", b'{"sender": ["x"], "message": "hi"}', b'{"sender": "a", "message": 5}', b'{"message": "hi"}'])
+def test_malformed_bodies_get_a_clear_4xx(rest, body):
+    status, raw = rest.post_raw("/webhooks/rest/webhook", body)
+    assert 400 <= status < 500, (status, raw[:200])
+
+
+def test_server_keeps_serving_after_bad_input(rest):
+    rest.post_raw("/webhooks/rest/webhook", b"{not json")
+    assert "您好" in joined(rest.texts(sender(), "你好"))
