@@ -40,7 +40,10 @@ class ShopJiebaTokenizer(Tokenizer):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            **Tokenizer.get_default_config(),
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
             # Folder of the shop's YAML data, relative to the project root.
             "shop_data": "bot/shop/data",
         }

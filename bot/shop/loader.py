@@ -143,8 +143,11 @@ def _validate(directory: Path, raw: Dict[str, Dict[str, Any]]) -> Shop:
         orders=raw["orders"].get("orders") or [],
     )
     shop_file = str(directory / "shop.yml")
-    for key in ("name", "agent_name", "after_sales_contact"):
+    for key in ("name", "agent_name", "after_sales_contact", "invoice"):
         _text(shop_file, "shop", shop.info.get(key), key)
+    payment = shop.info.get("payment") or {}
+    for key in ("methods", "note"):
+        _text(shop_file, "shop", payment.get(key), f"payment.{key}")
     for product in shop.products.values():
         _check_product(catalog_file, product, shop)
     for product in shop.products.values():
