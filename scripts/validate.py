@@ -14,7 +14,9 @@ from pathlib import Path
 from bot import settings
 
 UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule")
-WARNING = re.compile(r"UserWarning|WARNING|Warning:")
+# Rasa reports data problems as UserWarnings or WARNING log lines; library deprecation
+# notices (SQLAlchemy, pkg_resources) say nothing about our data.
+WARNING = re.compile(r"UserWarning|\bWARNING\b")
 
 
 def responses_used_by_actions() -> set:

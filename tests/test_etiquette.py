@@ -70,12 +70,6 @@ def test_valediction_thanks_and_points_to_after_sales():
     assert "Thank you" in en[0]["text"] and "{after_sales}" in en[0]["text"]
 
 
-def test_lookups_are_announced_with_please_wait():
-    zh, en = variants("utter_please_wait")
-    assert "请稍等" in zh[0]["text"]
-    assert "One moment please" in en[0]["text"]
-
-
 def test_forbidden_list_catches_the_seed_phrases():
     """The check itself must be able to fail."""
     bad = "好的，慢慢等着吧"

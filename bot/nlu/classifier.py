@@ -12,13 +12,16 @@ import logging
 from collections import Counter
 
 import numpy as np
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY,
+                                      PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
@@ -54,6 +57,18 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
             self.clf.fit(X, np.asarray(y))
             self.persist()
         return self._resource
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Messages without any feature (empty, whitespace only) get confidence 0, so the
+        FallbackClassifier answers them instead of the request failing."""
+        with_text = [m for m in messages if (m.get(TEXT) or "").strip()]
+        for message in messages:
+            if message not in with_text:
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        if with_text:
+            super().process(with_text)
+        return messages
 
     # skops refuses types it does not know; these two are sklearn's own calibration
     # classes, trusted by name (anything else still refuses to load).

@@ -1,0 +1,63 @@
+"""Actions on Tracker fixtures (the financial-demo way): what they say, in which language."""
+from bot.actions.etiquette import ActionFallback, ActionGoodbye, ActionGreet
+from bot.actions.service_info import ActionInvoicePolicy, ActionPaymentMethods, ActionReturnPolicy
+
+
+def run(action, dispatcher, tracker):
+    events = action.run(dispatcher, tracker, {})
+    return events, dispatcher.messages
+
+
+def test_greet_passes_the_agent_name_for_the_language(tracker, dispatcher):
+    _, messages = run(ActionGreet(), dispatcher, tracker("hello", slots={"language": "en"}))
+    assert messages[0]["response"] == "utter_greet" and messages[0]["agent_name"] == "Ann"
+
+
+def test_greet_name_comes_from_env(tracker, dispatcher, monkeypatch):
+    monkeypatch.setenv("AGENT_NAME_ZH", "小美")
+    _, messages = run(ActionGreet(), dispatcher, tracker("你好", slots={"language": "zh"}))
+    assert messages[0]["agent_name"] == "小美"
+
+
+def test_goodbye_points_to_after_sales_in_the_language(tracker, dispatcher, shop):
+    _, messages = run(ActionGoodbye(), dispatcher, tracker("bye", slots={"language": "en"}))
+    assert messages[0]["after_sales"] == shop.info["after_sales_contact"]["en"]
+
+
+def test_language_defaults_to_chinese(tracker, dispatcher, shop):
+    _, messages = run(ActionGoodbye(), dispatcher, tracker("88"))
+    assert messages[0]["after_sales"] == shop.info["after_sales_contact"]["zh"]
+
+
+def miss(text, intent="nlu_fallback"):
+    return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+
+
+def test_first_miss_asks_to_rephrase(tracker, dispatcher):
+    _, messages = run(ActionFallback(), dispatcher, tracker("asdf qwer", intent="nlu_fallback",
+                                                            events=[miss("你好", "greet")]))
+    assert messages[0]["response"] == "utter_fallback_rephrase"
+
+
+def test_second_miss_in_a_row_offers_a_human(tracker, dispatcher):
+    _, messages = run(ActionFallback(), dispatcher, tracker("zzz", intent="nlu_fallback",
+                                                            events=[miss("qqq")]))
+    assert messages[0]["response"] == "utter_fallback_offer_human"
+
+
+def test_out_of_scope_and_empty_messages_get_their_own_answer(tracker, dispatcher):
+    _, messages = run(ActionFallback(), dispatcher, tracker("tell me a joke", intent="out_of_scope"))
+    assert messages[0]["response"] == "utter_out_of_scope"
+    dispatcher.messages.clear()
+    _, messages = run(ActionFallback(), dispatcher, tracker("😀😀", intent="nlu_fallback"))
+    assert messages[0]["response"] == "utter_empty_message"
+
+
+def test_policy_answers_come_from_shop_data(tracker, dispatcher, shop):
+    run(ActionPaymentMethods(), dispatcher, tracker("how to pay", slots={"language": "en"}))
+    run(ActionInvoicePolicy(), dispatcher, tracker("invoice", slots={"language": "en"}))
+    run(ActionReturnPolicy(), dispatcher, tracker("退货", slots={"language": "zh"}))
+    payment, invoice, returns = dispatcher.messages
+    assert all(m in payment["methods"] for m in shop.info["payment"]["methods"]["en"])
+    assert invoice["invoice"] == shop.info["invoice"]["en"]
+    assert returns["days"] == shop.policies["returns"]["no_reason_days"]
