@@ -63,11 +63,15 @@ def percentile(values: List[float], q: float) -> float:
 
 
 def sequential(port: int, count: int) -> Dict[str, float]:
+    """One conversation at a time, each as long as MESSAGES (a realistic chat), back to back."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    sender = f"bench-{uuid.uuid4().hex[:8]}"
-    for text in MESSAGES:  # warm-up
-        post(connection, sender, text)
-    times = [post(connection, sender, MESSAGES[i % len(MESSAGES)]) for i in range(count)]
+    warm = f"bench-warm-{uuid.uuid4().hex[:8]}"
+    for text in MESSAGES:
+        post(connection, warm, text)
+    times: List[float] = []
+    while len(times) < count:
+        sender = f"bench-s-{uuid.uuid4().hex[:8]}"
+        times += [post(connection, sender, text) for text in MESSAGES]
     return {"seq_p50_ms": statistics.median(times) * 1000, "seq_p99_ms": percentile(times, 0.99) * 1000}
 
 
@@ -120,7 +124,7 @@ def measure(label: str, config: Path, args: argparse.Namespace) -> Dict[str, flo
               log_dir=OUT / "log")
     (OUT / f"tracker-{name}.db").unlink(missing_ok=True)
     print(f"[{label}] starting servers ...", flush=True)
-    with bot.start(timeout=300):
+    with bot.start(timeout=300):  # Bot.__exit__ stops both servers
         result["ready_s"] = bot.ready_seconds
         print(f"[{label}] sequential latency ...", flush=True)
         result.update(sequential(bot.rasa_port, args.sequential))

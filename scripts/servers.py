@@ -45,6 +45,7 @@ class Bot:
     actions_port: int
     tracker_db: Path
     log_dir: Path
+    endpoints: Path = settings.ROOT / "endpoints.yml"
     extra_env: Dict[str, str] = field(default_factory=dict)
     processes: List[subprocess.Popen] = field(default_factory=list)
     ready_seconds: float = 0.0
@@ -80,10 +81,10 @@ class Bot:
         actions = self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
                                           "--port", str(self.actions_port)])
         rasa = self._spawn("rasa", [
-            str(BIN / "rasa"), "run", "--model", str(self.model), "--enable-api",
+            sys.executable, "-m", "bot.server", "run", "--model", str(self.model), "--enable-api",
             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
             "--credentials", str(settings.ROOT / "credentials.yml"),
-            "--endpoints", str(settings.ROOT / "endpoints.yml"), "--cors", "*",
+            "--endpoints", str(self.endpoints), "--cors", "*",
         ])
         try:
             wait_http(f"http://127.0.0.1:{self.actions_port}/health", timeout, actions)
@@ -114,7 +115,7 @@ class Bot:
         return total / 1024
 
     def __enter__(self) -> "Bot":
-        return self.start()
+        return self if self.processes else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

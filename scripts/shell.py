@@ -16,7 +16,7 @@ def main() -> int:
                                      "--port", str(bot.actions_port)])
     try:
         wait_http(f"http://127.0.0.1:{bot.actions_port}/health", 60, actions)
-        return subprocess.call([str(BIN / "rasa"), "shell", "--model", str(bot.model),
+        return subprocess.call([sys.executable, "-m", "bot.server", "shell", "--model", str(bot.model),
                                 "--endpoints", "endpoints.yml", "--port", str(bot.rasa_port)],
                                cwd=settings.ROOT, env=bot.env())
     finally:

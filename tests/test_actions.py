@@ -61,3 +61,11 @@ def test_policy_answers_come_from_shop_data(tracker, dispatcher, shop):
     assert all(m in payment["methods"] for m in shop.info["payment"]["methods"]["en"])
     assert invoice["invoice"] == shop.info["invoice"]["en"]
     assert returns["days"] == shop.policies["returns"]["no_reason_days"]
+
+
+def test_session_start_takes_the_language_from_channel_metadata(tracker, dispatcher):
+    from bot.actions.session import ActionSessionStart
+
+    events = ActionSessionStart().run(dispatcher, tracker("", slots={"session_started_metadata": {"language": "en-US"}}), {})
+    assert {"event": "slot", "name": "language", "value": "en", "timestamp": None} in events
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"

@@ -104,3 +104,10 @@ def test_malformed_bodies_get_a_clear_4xx(rest, body):
 def test_server_keeps_serving_after_bad_input(rest):
     rest.post_raw("/webhooks/rest/webhook", b"{not json")
     assert "您好" in joined(rest.texts(sender(), "你好"))
+
+
+def test_channel_metadata_presets_the_language(rest):
+    """A page in English presets English even before the customer writes a word of it."""
+    reply = rest.send(sender(), "👋", metadata={"language": "en"})
+    text = joined(m.get("text", "") for m in reply)
+    assert text and not CJK.search(text)
