@@ -27,6 +27,20 @@ DEFAULTS: Dict[str, str] = {
     "AGENT_NAME_ZH": "",
     "AGENT_NAME_EN": "",
     "LOG_LEVEL": "INFO",
+    # WeChat Official Account (bot.channels.wechat); no token = the channel answers 503.
+    "WECHAT_TOKEN": "",
+    "WECHAT_APP_ID": "",
+    "WECHAT_APP_SECRET": "",
+    "WECHAT_AES_KEY": "",
+    "WECHAT_MODE": "safe",
+    "WECHAT_API_BASE": "https://api.weixin.qq.com",
+    "WECHAT_TIMESTAMP_WINDOW": "300",
+    "WECHAT_PASSIVE_TIMEOUT": "4.0",
+    # Orders: empty = the embedded store (seeded from bot/shop/data/orders.yml);
+    # a URL = the shop's own order API (see bot/shop/orders.py for the contract).
+    "ORDER_API_URL": "",
+    "ORDER_API_TIMEOUT": "3",
+    "ORDER_API_TOKEN": "",
 }
 
 _loaded = False

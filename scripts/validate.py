@@ -20,7 +20,13 @@ WARNING = re.compile(r"UserWarning|\bWARNING\b")
 
 
 def responses_used_by_actions() -> set:
-    found = set()
+    """Responses named in bot/actions, and the `utter_ask_<slot>` questions that Rasa's
+    forms ask for their required slots."""
+    import yaml
+
+    domain = yaml.safe_load((settings.ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    found = {f"utter_ask_{slot}" for form in (domain.get("forms") or {}).values()
+             for slot in form.get("required_slots") or []}
     for path in (settings.ROOT / "bot" / "actions").rglob("*.py"):
         found.update(re.findall(r"[\"'](utter_\w+)[\"']", path.read_text(encoding="utf-8")))
     return found

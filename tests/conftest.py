@@ -13,6 +13,27 @@ from bot import settings
 from bot.shop.loader import load_shop
 
 TEST_VAR = settings.ROOT / "var" / "test"
+# The running test bot's shop store; tests read it to check what the bot recorded.
+TEST_DATABASE_URL = f"sqlite:///{TEST_VAR / 'shop.db'}"
+
+
+@pytest.fixture
+def test_store(monkeypatch, tmp_path):
+    """A fresh shop store for in-process action tests (orders seeded from the fixtures)."""
+    from bot.shop.store import store_for
+
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("ORDER_API_URL", raising=False)
+    return store_for(url)
+
+
+@pytest.fixture
+def bot_store(running_bot):
+    """The shop store of the running test bot."""
+    from bot.shop.store import store_for
+
+    return store_for(TEST_DATABASE_URL)
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +104,8 @@ def running_bot():
         pytest.fail(f"no trained model at {model}: run `make train` (make test does)")
     shutil.rmtree(TEST_VAR, ignore_errors=True)
     bot = Bot(model=model, rasa_port=15005, actions_port=15055,
-              tracker_db=TEST_VAR / "tracker.db", log_dir=TEST_VAR / "log")
+              tracker_db=TEST_VAR / "tracker.db", log_dir=TEST_VAR / "log",
+              extra_env={"DATABASE_URL": TEST_DATABASE_URL})
     bot.start(timeout=180)
     yield bot
     bot.stop()

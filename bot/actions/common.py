@@ -42,3 +42,25 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **val
     filled: Dict[str, Any] = {"after_sales": shop_text("after_sales_contact", language)}
     filled.update(values)
     dispatcher.utter_message(response=response, **filled)
+
+
+def format_day(moment, language: str) -> str:
+    """A date in the shop's time zone: 11月24日 / 24 Nov."""
+    local = _local(moment)
+    return f"{local.month}月{local.day}日" if language == "zh" else local.strftime("%-d %b")
+
+
+def format_time(moment, language: str) -> str:
+    local = _local(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}" if language == "zh" else local.strftime("%-d %b %H:%M")
+
+
+def _local(moment):
+    """Stored times are naive UTC; customers read them in the shop's time zone."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    zone = ZoneInfo(shop().info.get("service_hours", {}).get("timezone", "Asia/Shanghai"))
+    return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone)

@@ -2,7 +2,7 @@
 
 Entities: product, category, courier, region (phrases from the catalog and courier
 table), order_id (the documented shape SO + 8 digits), budget (normalised to an amount
-and a currency) and quantity. No statistical model: a blank spaCy vocabulary, a
+and a currency), quantity and phone_last4 (four digits on their own). No statistical model: a blank spaCy vocabulary, a
 PhraseMatcher for names and a Matcher for shapes. The phrase patterns are stored with
 the model, so the served model matches what it was trained with.
 
@@ -69,7 +69,9 @@ def _shape_patterns() -> Dict[str, List[List[Dict[str, Any]]]]:
     quantity = [[NUM, {"TEXT": {"IN": MEASURE_WORDS_ZH}}],
                 [NUM, {"LOWER": {"IN": MEASURE_WORDS_EN}}],
                 [EN_NUM, {"LOWER": {"IN": MEASURE_WORDS_EN}}]]
-    return {"order_id": [ORDER_ID], "budget": budget, "quantity": quantity}
+    # The last 4 digits of a phone number, as customers give them when asked.
+    phone_last4 = [[{"TEXT": {"REGEX": r"^\d{4}$"}}]]
+    return {"order_id": [ORDER_ID], "budget": budget, "quantity": quantity, "phone_last4": phone_last4}
 
 
 def _budget_value(span: Span) -> Optional[Dict[str, Any]]:
@@ -125,6 +127,8 @@ class ShopMatcher:
             span = doc[start:end]
             if label == "order_id":
                 value: Any = span.text.upper()
+            elif label == "phone_last4":
+                value = span.text
             elif label == "budget":
                 value = _budget_value(span)
             else:

@@ -162,6 +162,7 @@ def _validate(directory: Path, raw: Dict[str, Dict[str, Any]]) -> Shop:
         raise ShopDataError(couriers_file, "default", "must name a courier defined in 'couriers'")
     _unique(couriers_file, shop.couriers.get("regions") or [], "region")
     _text(couriers_file, "disclaimer", shop.couriers.get("disclaimer"), "disclaimer")
+    _text(couriers_file, "warehouse", shop.couriers.get("warehouse"), "warehouse")
     return shop
 
 

@@ -1,0 +1,65 @@
+"""The HTTP order source against a local stand-in, and what the customer hears when it fails."""
+import pytest
+
+from bot.actions.logistics import ValidateOrderForm
+from bot.shop.orders import HttpOrderSource, OrderSourceUnavailable, normalise_order_id
+from tests.order_api_standin import OrderApiStandIn
+
+ORDER = {"id": "SO20260001", "status": "in_transit", "phone": "13912345678", "customer_name": "王芳",
+         "address": {"region": "jiangsu", "city": "南京", "detail": "鼓楼区中山路1号"}, "courier": "zto",
+         "tracking_no": "75300000000001", "items": [{"product": "electric-kettle", "qty": 1}],
+         "created_at": "2026-11-20T08:00:00Z", "paid_at": "2026-11-20T08:05:00Z",
+         "shipped_at": "2026-11-21T10:00:00Z", "delivered_at": None, "scans": []}
+
+
+@pytest.fixture
+def api():
+    with OrderApiStandIn({"SO20260001": dict(ORDER)}) as standin:
+        yield standin
+
+
+def test_order_ids_have_one_shape():
+    assert normalise_order_id(" so20260001 ") == "SO20260001"
+    for bad in ("SO123", "20260001", "SO2026000100", "SO-20260001", "", None, "'; drop table orders"):
+        assert normalise_order_id(bad) is None
+
+
+def test_reads_updates_and_cancels(api):
+    source = HttpOrderSource(api.url)
+    order = source.get("SO20260001")
+    assert order.status == "in_transit" and order.phone_matches("5678") and not order.phone_matches("1234")
+    assert order.shipped_at.day == 21
+    source.update_address("SO20260001", {"region": "zhejiang", "detail": "杭州"})
+    assert source.get("SO20260001").address["detail"] == "杭州"
+    source.cancel("SO20260001")
+    assert source.get("SO20260001").status == "cancelled"
+    assert source.get("SO20269999") is None
+
+
+def test_5xx_and_timeouts_raise_a_clear_error(api):
+    api.mode = "error"
+    with pytest.raises(OrderSourceUnavailable, match="500"):
+        HttpOrderSource(api.url).get("SO20260001")
+    api.mode = "slow"
+    api.stall_seconds = 1.5
+    with pytest.raises(OrderSourceUnavailable):
+        HttpOrderSource(api.url, timeout=0.3).get("SO20260001")
+
+
+@pytest.mark.parametrize("mode", ["error", "slow"])
+def test_customer_gets_an_apology_and_a_human_option(api, mode, monkeypatch, tracker, dispatcher, test_store):
+    api.mode, api.stall_seconds = mode, 1.5
+    monkeypatch.setenv("ORDER_API_URL", api.url)
+    monkeypatch.setenv("ORDER_API_TIMEOUT", "0.3")
+    slots = ValidateOrderForm().validate_order_id("SO20260001", dispatcher,
+                                                  tracker("SO20260001", intent="inform"), {})
+    assert slots == {"order_id": None, "order_flow_stopped": True}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_please_wait", "utter_order_source_down"]
+
+
+def test_the_bot_uses_the_api_when_configured(api, monkeypatch, tracker, dispatcher, test_store):
+    monkeypatch.setenv("ORDER_API_URL", api.url)
+    slots = ValidateOrderForm().validate_order_id("订单号so20260001", dispatcher,
+                                                  tracker("订单号so20260001", intent="inform"), {})
+    assert slots["order_id"] == "SO20260001"
+    assert api.requests == ["GET /orders/SO20260001"]
