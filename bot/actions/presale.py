@@ -19,7 +19,7 @@ from bot.shop.store import default_store
 # What the customer asks about a product, by attribute (several may be asked at once).
 ATTRIBUTES = {
     "size": r"尺寸|尺村|多高|多宽|多大|多长|多深|高度|宽度|深度|长宽|规格|dimension|size|how (tall|wide|high|big|deep|long)|measure",
-    "weight": r"多重|重量|几斤|几公斤|weigh",
+    "weight": r"多重|重量|几斤|几公斤|weigh|heavy",
     "material": r"材质|材料|什么做的|实木|真皮|面料|material|made (of|from)|solid wood|leather|fabric",
     "price": r"多少钱|价格|价钱|啥价|几块|price|cost|how much",
     "stock": r"有货|有没有货|现货|库存|缺货|卖完|in stock|available|sold out|stock",
@@ -128,11 +128,12 @@ class ActionProductInfo(Action):
         product = products[0]
         done = [SlotSet("product", product["id"]), SlotSet("awaiting_product_choice", False),
                 SlotSet("pending_question", None)]
-        attributes = asked_attributes(question)
+        asked = self.without_names(question, tracker)  # "fabric" in "Nordic Fabric Sofa" is no question
+        attributes = asked_attributes(asked)
         if attributes:
             facts = "\n".join(catalog.fact(product, a, language) for a in attributes)
             say(dispatcher, tracker, "utter_product_facts", product=catalog.name(product, language), facts=facts)
-        elif QUESTION.search(self.without_names(question, tracker)):
+        elif QUESTION.search(asked):
             self.record_unanswered(dispatcher, tracker, product, question)
         else:
             self.overview(dispatcher, tracker, product)
@@ -142,7 +143,8 @@ class ActionProductInfo(Action):
     def without_names(text: str, tracker: Tracker) -> str:
         """The question without the product's name, so '儿童衣柜' alone is not a question."""
         for entity in tracker.latest_message.get("entities") or []:
-            text = text.replace(str(entity.get("text") or ""), " ")
+            if entity.get("entity") in ("product", "category", "brand") and entity.get("text"):
+                text = text.replace(str(entity["text"]), " ")
         return text
 
     def overview(self, dispatcher: CollectingDispatcher, tracker: Tracker, product: Dict[str, Any]) -> None:
@@ -176,10 +178,10 @@ class ValidateRecommendationForm(FormValidationAction):
                                    domain: DomainDict) -> Dict[Text, Any]:
         categories = entity_values(tracker, "category")
         products = [shop().products[p] for p in entity_values(tracker, "product") if p in shop().products]
-        if categories:
-            return {"rec_category": categories[0]}
         if products:
             return {"rec_category": products[0]["category"]}
+        if categories:
+            return {"rec_category": categories[0]}
         if self.requested(tracker, "rec_category") and NO_PREFERENCE.search(tracker.latest_message.get("text") or ""):
             return {"rec_category": "any"}
         return {}
@@ -222,7 +224,7 @@ class ActionRecommend(Action):
         category = tracker.get_slot("rec_category")
         needs = [n for n in (tracker.get_slot("rec_for") or []) if n in NEEDS]
         budget = catalog.budget_in_cny(data, tracker.get_slot("budget"))
-        picks = catalog.recommend(data, category, budget, needs, today())
+        picks = catalog.recommend(data, category, budget, needs, today(), like=self.named_product(tracker))
         reset = [SlotSet(s, None) for s in ("rec_category", "rec_for", "budget")]
         if not picks.products:
             say(dispatcher, tracker, "utter_recommend_nothing")
@@ -237,6 +239,20 @@ class ActionRecommend(Action):
         if picks.promotions:
             say(dispatcher, tracker, "utter_promotion_applies", promotions=promotion_lines(picks.promotions[:2], language))
         return reset + [SlotSet("awaiting_product_choice", True), SlotSet("pending_question", "")]
+
+    @staticmethod
+    def named_product(tracker: Tracker) -> Optional[Dict[str, Any]]:
+        """A product named while asking ("a sofa under 1000"): picks are then of its type."""
+        for event in reversed(tracker.events):
+            if event.get("event") != "user":
+                continue
+            parse = event.get("parse_data") or {}
+            for entity in parse.get("entities") or []:
+                if entity.get("entity") == "product" and entity.get("value") in shop().products:
+                    return shop().products[entity["value"]]
+            if (parse.get("intent") or {}).get("name") == "request_recommendation":
+                return None
+        return None
 
     @staticmethod
     def reason(product: Dict[str, Any], budget: Optional[float], needs: List[str], language: str) -> str:

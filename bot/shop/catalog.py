@@ -61,16 +61,47 @@ def products_in(shop: Shop, category: Optional[str] = None) -> List[Dict[str, An
     return [p for p in shop.products.values() if category in (None, "any", p["category"])]
 
 
+# Colour families customers name ("白色的", "the white one"), matched against colour names.
+COLOUR_FAMILIES = {
+    "white": ("白", "white", "cream"), "black": ("黑", "black"), "grey": ("灰", "grey", "gray"),
+    "blue": ("蓝", "blue"), "pink": ("粉", "pink"), "green": ("绿", "green"),
+    "wood": ("原木", "木色", "natural", "oak"), "walnut": ("胡桃", "walnut"),
+}
+
+
+def _names(product: Dict[str, Any]) -> List[str]:
+    aliases = product.get("aliases") or {}
+    return [product["name"]["zh"], product["name"]["en"], *(aliases.get("zh") or []), *(aliases.get("en") or [])]
+
+
+def _shares_name(product: Dict[str, Any], text: str) -> bool:
+    """The text uses part of the product's name: a 2-character Chinese run or an English word."""
+    lowered = text.lower()
+    for alias in _names(product):
+        alias = alias.lower()
+        if any(alias[i:i + 2] in lowered for i in range(len(alias) - 1) if "\u4e00" <= alias[i] <= "\u9fff"
+               and "\u4e00" <= alias[i + 1] <= "\u9fff"):
+            return True
+        if any(len(word) >= 4 and word in lowered.split() for word in alias.split()):
+            return True
+    return False
+
+
 def narrow(candidates: Iterable[Dict[str, Any]], text: str, tags: Iterable[str] = ()) -> List[Dict[str, Any]]:
-    """Keep the candidates whose colours or tags the customer mentioned (if any match)."""
+    """Narrow a category down by what the customer said: part of a name, a colour, a need.
+    Each filter applies only if it keeps something."""
     lowered = text.lower()
     found = list(candidates)
-    by_colour = [p for p in found if any(c[l] and c[l].lower() in lowered for c in p["colours"] for l in ("zh", "en"))]
-    if by_colour:
-        found = by_colour
-    tags = set(tags)
-    by_tag = [p for p in found if tags & set(p["tags"])]
-    return by_tag or found
+    for keep in (
+        lambda p: _shares_name(p, text),
+        lambda p: all(any(any(w in c[l].lower() for w in words) for c in p["colours"] for l in ("zh", "en"))
+                      for words in COLOUR_FAMILIES.values() if any(w in lowered for w in words)),
+        lambda p: bool(set(tags) & set(p["tags"])),
+    ):
+        kept = [p for p in found if keep(p)]
+        if kept:
+            found = kept
+    return found
 
 
 @dataclass
@@ -89,10 +120,23 @@ def budget_in_cny(shop: Shop, budget: Optional[Dict[str, Any]]) -> Optional[floa
     return float(budget["amount"]) * rate if rate else None
 
 
+def product_type(product: Dict[str, Any]) -> tuple:
+    """What kind of thing it is: Chinese and English names end with it (衣柜, wardrobe)."""
+    return product["name"]["zh"][-2:], product["name"]["en"].split()[-1].lower()
+
+
+def same_type(product: Dict[str, Any], like: Dict[str, Any]) -> bool:
+    zh, en = product_type(like)
+    return zh in product["name"]["zh"] or en in product["name"]["en"].lower()
+
+
 def recommend(shop: Shop, category: Optional[str], budget_cny: Optional[float], needs: List[str],
-              today: dt.date, limit: int = 3) -> Picks:
-    """Up to `limit` in-stock products that fit; otherwise the closest option and what it relaxes."""
+              today: dt.date, limit: int = 3, like: Optional[Dict[str, Any]] = None) -> Picks:
+    """Up to `limit` in-stock products that fit; otherwise the closest option and what it relaxes.
+    `like`: a product the customer named ("a sofa under 1000"): picks are of its type."""
     stocked = [p for p in products_in(shop, category) if p["stock"] > 0]
+    if like is not None:
+        stocked = [p for p in stocked if same_type(p, like)] or stocked
     needs_set = set(needs)
 
     def fits_budget(p: Dict[str, Any]) -> bool:

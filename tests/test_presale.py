@@ -1,0 +1,122 @@
+"""Pre-sale through the real bot over HTTP: product answers, recommendations,
+promotions and bargaining, in both languages."""
+import datetime as dt
+import re
+import uuid
+
+from bot.shop.catalog import valid_promotions
+from bot.shop.store import UnansweredQuestion
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def new():
+    return f"presale-{uuid.uuid4().hex[:10]}"
+
+
+def say(rest, who, text):
+    return rest.send(who, text)
+
+
+def texts(messages):
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def today():
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def test_one_attribute_of_a_named_product(rest):
+    reply = texts(say(rest, new(), "儿童衣柜多高呀"))
+    assert "高200厘米" in reply
+
+
+def test_several_questions_are_all_answered_in_one_message(rest, shop):
+    """Seed 003: how tall and wide, how to install, transport problems, door delivery."""
+    product = shop.products["kids-sliding-wardrobe"]
+    messages = say(rest, new(), "这个儿童房推拉门板式衣柜多高多宽？怎么安装？运输会不会有问题？快递能送货上门吗？")
+    assert len(messages) == 1
+    reply = messages[0]["text"]
+    for expected in ("宽120", "高200", product["installation"]["note"]["zh"], product["transport"]["note"]["zh"],
+                     product["door_delivery"]["note"]["zh"]):
+        assert expected in reply
+
+
+def test_follow_up_question_about_the_product_under_discussion(rest):
+    who = new()
+    overview = texts(say(rest, who, "tell me about the nordic fabric sofa"))
+    assert "Nordic Fabric Sofa" in overview and "2699 yuan" in overview and "Goes well with" in overview
+    assert "85 cm high" in texts(say(rest, who, "how tall is it?"))
+    assert "not real leather" in texts(say(rest, who, "is it real leather"))
+
+
+def test_ambiguous_product_gets_a_choice_list_then_the_answer(rest, shop):
+    who = new()
+    messages = say(rest, who, "那个白色的衣柜多少钱")
+    buttons = [b for m in messages for b in m.get("buttons", [])]
+    titles = " ".join(b["title"] for b in buttons)
+    assert "儿童房推拉门板式衣柜" in titles and "白色双门儿童衣柜" in titles and "实木四门衣柜" not in titles
+    choice = next(b["payload"] for b in buttons if "白色双门儿童衣柜" in b["title"])
+    assert "价格：499元" in texts(say(rest, who, choice))
+
+
+def test_unknown_question_is_said_honestly_and_recorded(rest, bot_store):
+    who = new()
+    reply = texts(say(rest, who, "保温电咖啡壶支持110V电压吗"))
+    assert "暂时没有相关信息" in reply and "记录" in reply and "转人工" in reply
+    with bot_store.session() as session:
+        rows = session.query(UnansweredQuestion).filter_by(conversation_id=who).all()
+    assert len(rows) == 1 and rows[0].product_id == "coffee-pot-keep-warm" and "110V" in rows[0].question
+    assert rows[0].language == "zh"
+
+
+def test_recommendation_filled_at_once(rest, shop):
+    messages = say(rest, new(), "推荐一个500元以内的儿童衣柜")
+    reply = texts(messages)
+    assert "白色双门儿童衣柜" in reply and "在您500元的预算内" in reply and "适合孩子用" in reply
+    assert "儿童房推拉门板式衣柜" not in reply.split("为您推荐")[1].split("\n")[1]  # 1299 is over budget
+    assert any(m.get("buttons") for m in messages)
+
+
+def test_recommendation_step_by_step_in_english(rest):
+    who = new()
+    assert "What kind of product" in texts(say(rest, who, "can you recommend something for me"))
+    assert "budget" in texts(say(rest, who, "lighting"))
+    assert "Who is it for" in texts(say(rest, who, "below 300 yuan"))
+    reply = texts(say(rest, who, "for my son to do homework"))
+    assert "Eye-Care Desk Lamp" in reply and "within your 300 yuan budget" in reply
+    assert reply.count("yuan") >= 2 and "Night Light" in reply  # up to 3 picks, all in stock
+
+
+def test_no_match_offers_the_closest_and_says_what_it_relaxes(rest):
+    who = new()
+    assert "Who is it for" in texts(say(rest, who, "recommend a sofa under 100 yuan"))
+    reply = texts(say(rest, who, "just for me, nothing special"))
+    assert "closest option" in reply and "over budget" in reply and "Nordic Fabric Sofa" in reply
+
+
+def test_promotions_valid_today_with_conditions(rest, shop):
+    reply = texts(say(rest, new(), "最近有什么优惠活动吗"))
+    valid = valid_promotions(shop, today())
+    for promotion in shop.promotions:
+        if promotion in valid:
+            assert promotion["name"]["zh"] in reply and promotion["conditions"]["zh"] in reply
+        else:
+            assert promotion["name"]["zh"] not in reply
+
+
+def test_bargaining_twice_stays_consistent_and_invents_nothing(rest, shop):
+    who = new()
+    first = texts(say(rest, who, "能便宜点不 亲"))
+    assert shop.pricing_policy["statement"]["zh"] in first and shop.pricing_policy["gifts"]["zh"] in first
+    second = texts(say(rest, who, "再便宜点嘛 少50行不行"))
+    assert "没有办法单独改价" in second and f"{shop.pricing_policy['price_protection_days']}天内" in second
+    for reply in (first, second):
+        assert "50元" not in reply.replace("减50元", "")  # the customer's own number is never granted
+
+
+def test_bargaining_in_english(rest, shop):
+    reply = texts(say(rest, new(), "can you give me a discount if i order the coffee pot now"))
+    assert shop.pricing_policy["statement"]["en"] in reply and not CJK.search(reply.replace("申请售后", "").replace("领券", ""))
