@@ -8,9 +8,11 @@ MODEL := models/current.tar.gz
 # data (jieba dictionary, entity patterns) and the custom NLU components.
 MODEL_INPUTS := config.yml bot/domain.yml $(shell find bot/data bot/shop/data bot/nlu bot/shop -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run shell test train setup validate test-stories test-nlu test-py bench clean
+.PHONY: run shell test train setup validate test-stories test-nlu test-py bench clean browser
+WEB   := bot/web
 
-run: $(MODEL)                 ## start the action server and the Rasa server
+run: $(MODEL) $(WEB)/node_modules/.installed   ## start the action server and the Rasa server
+	$(PY) -m scripts.agent_credentials
 	$(PY) -m scripts.run
 
 shell: $(MODEL)               ## chat with the bot in the terminal
@@ -18,7 +20,7 @@ shell: $(MODEL)               ## chat with the bot in the terminal
 
 train: $(MODEL)               ## train only if data or config changed
 
-setup: $(VENV)/.installed     ## create .venv and install the pinned requirements
+setup: $(VENV)/.installed $(WEB)/node_modules/.installed  ## .venv with the pinned requirements; the chat widget (npm)
 
 test: $(MODEL) validate test-stories test-nlu test-py   ## everything below
 
@@ -32,7 +34,7 @@ test-nlu: $(MODEL)            ## held-out NLU test set, scored per language agai
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu --successes --no-plot
 	$(PY) -m scripts.nlu_score results/nlu tests/nlu --min-accuracy 0.95
 
-test-py: $(MODEL)             ## pytest: components, actions, etiquette, bad input, servers
+test-py: $(MODEL) $(WEB)/node_modules/.installed browser  ## pytest: components, actions, etiquette, bad input, servers, browser
 	$(PY) -m pytest -q tests
 
 bench: $(MODEL)               ## OUR config beside Rasa's default config, one run
@@ -40,6 +42,15 @@ bench: $(MODEL)               ## OUR config beside Rasa's default config, one ru
 
 $(VENV)/.installed: requirements.txt constraints.txt scripts/bootstrap.sh
 	scripts/bootstrap.sh
+
+# The website's chat widget (rasa-webchat) from the npm registry, locked by package-lock.json.
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --ignore-scripts --omit=peer --no-audit --no-fund
+	@touch $@
+
+# Headless Debian chromium for the Playwright browser tests (CI runs as root on a fresh machine).
+browser:
+	@command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
 
 $(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
 	$(RASA) train --domain bot/domain.yml --data bot/data --config config.yml --out models --fixed-model-name current

@@ -41,6 +41,14 @@ DEFAULTS: Dict[str, str] = {
     "ORDER_API_URL": "",
     "ORDER_API_TIMEOUT": "3",
     "ORDER_API_TOKEN": "",
+    # Website chat: seconds of customer silence after the bot's last message before the
+    # nudge, then before the polite close (bot.channels.website).
+    "SILENCE_NUDGE_SECONDS": "120",
+    "SILENCE_CLOSE_SECONDS": "120",
+    # Agent console (/agent/). No default password: `make run` writes a random one to .env.
+    "AGENT_USERNAME": "agent",
+    "AGENT_PASSWORD": "",
+    "AGENT_SECRET": "",
 }
 
 _loaded = False
