@@ -49,6 +49,10 @@ DEFAULTS: Dict[str, str] = {
     "AGENT_USERNAME": "agent",
     "AGENT_PASSWORD": "",
     "AGENT_SECRET": "",
+    # Agents' hours, e.g. "09:00-22:00" in the shop's time zone; empty = shop.yml's service_hours.
+    "SERVICE_HOURS": "",
+    # Rough minutes per customer ahead in the hand-off queue (the wait the bot announces).
+    "AVERAGE_HANDLING_MINUTES": "3",
 }
 
 _loaded = False

@@ -42,13 +42,14 @@ def shop():
 
 
 def make_tracker(text: str = "", intent: str = "greet", slots: Optional[Dict[str, Any]] = None,
-                 entities: Optional[List[Dict[str, Any]]] = None, events: Optional[List[Dict[str, Any]]] = None):
+                 entities: Optional[List[Dict[str, Any]]] = None, events: Optional[List[Dict[str, Any]]] = None,
+                 paused: bool = False):
     """A rasa_sdk Tracker as the action server receives it."""
     from rasa_sdk import Tracker
 
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
     events = list(events or []) + [{"event": "user", "text": text, "parse_data": latest}]
-    return Tracker("test-sender", slots or {}, latest, events, False, None, {}, "action_listen")
+    return Tracker("test-sender", slots or {}, latest, events, paused, None, {}, "action_listen")
 
 
 @pytest.fixture
@@ -105,7 +106,9 @@ def running_bot():
     shutil.rmtree(TEST_VAR, ignore_errors=True)
     bot = Bot(model=model, rasa_port=15005, actions_port=15055,
               tracker_db=TEST_VAR / "tracker.db", log_dir=TEST_VAR / "log",
-              extra_env={"DATABASE_URL": TEST_DATABASE_URL})
+              extra_env={"DATABASE_URL": TEST_DATABASE_URL,
+                         # agents always on duty here; after-hours is tested on the action itself
+                         "SERVICE_HOURS": "00:00-24:00"})
     bot.start(timeout=180)
     yield bot
     bot.stop()

@@ -86,6 +86,7 @@ def test_overdue_delivery_moves_to_the_complaint_path(rest, shop, bot_store):
     chat(rest, who, "my parcel SO20261108 is so late, it's been two weeks")
     reply = chat(rest, who, "0267")
     assert shop.couriers["disclaimer"]["en"] in reply and "past China Post EMS's promised delivery time" in reply
+    assert "our commitment is" in reply and "Under our after-sales policy" in reply  # the complaint path
     with bot_store.session() as session:
         assert session.query(Ticket).filter_by(conversation_id=who, kind="delivery_complaint").count() == 1
 

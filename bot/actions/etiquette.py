@@ -5,6 +5,7 @@ import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import agent_name, language_of, say
@@ -31,7 +32,7 @@ class ActionGoodbye(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         say(dispatcher, tracker, "utter_goodbye")
-        return []
+        return [SlotSet("conversation_closed", True)]  # no silence nudges after a goodbye
 
 
 def previous_user_intent(tracker: Tracker) -> str:

@@ -143,7 +143,7 @@ class ActionOrderFollowup(Action):
             return self.cancel(dispatcher, tracker, order)
         self.tell_status(dispatcher, tracker, order)
         if purpose == "delay" or logistics.is_overdue(shop(), order):
-            self.handle_delay(dispatcher, tracker, order)
+            return self.handle_delay(dispatcher, tracker, order)
         return []
 
     def tell_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord) -> None:
@@ -167,17 +167,19 @@ class ActionOrderFollowup(Action):
             say(dispatcher, tracker, STATUS_RESPONSES[order.status], order_id=order.id,
                 dispatch_days=dispatch_days, courier=courier)
 
-    def handle_delay(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord) -> None:
-        """Facts first (already said), then the shop's disclaimer, then what the shop does."""
+    def handle_delay(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                     order: OrderRecord) -> List[Dict[Text, Any]]:
+        """Facts first (already said), then the shop's disclaimer, then what the shop does:
+        urge the courier; past the courier's promised days, the complaint sequence."""
         language = language_of(tracker)
         if order.status in ("unpaid", "paid"):
             say(dispatcher, tracker, "utter_not_shipped_yet", order_id=order.id,
                 dispatch_days=shop().couriers.get("dispatch_days", 2))
         if order.status not in ("paid", "in_transit", "delayed", "out_for_delivery"):
-            return
+            return []
         say(dispatcher, tracker, "utter_courier_disclaimer", disclaimer=shop().couriers["disclaimer"][language])
         if order.status == "paid":
-            return
+            return []
         courier = courier_name(order.courier, language)
         store = default_store()
         common = dict(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
@@ -188,10 +190,12 @@ class ActionOrderFollowup(Action):
                                        **common)
             say(dispatcher, tracker, "utter_order_overdue", courier=courier, ticket=ticket,
                 days_late=max(1, logistics.days_late(shop(), order)))
-        else:
-            ticket = store.open_ticket(kind="urge_courier", reason="customer asked", category="delay",
-                                       summary=f"Urge {order.courier} for {order.id}", **common)
-            say(dispatcher, tracker, "utter_courier_urged", courier=courier, ticket=ticket)
+            # Past the promised date the delay is a complaint: position, remedies, apology.
+            return [SlotSet("complaint_category", "delay"), FollowupAction("action_complaint_position")]
+        ticket = store.open_ticket(kind="urge_courier", reason="customer asked", category="delay",
+                                   summary=f"Urge {order.courier} for {order.id}", **common)
+        say(dispatcher, tracker, "utter_courier_urged", courier=courier, ticket=ticket)
+        return []
 
     def change_address(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                        order: OrderRecord) -> List[Dict[Text, Any]]:
