@@ -1,0 +1,231 @@
+"""The agent console and the website chat, on a real bot and in a real browser (issue 5).
+
+Own Rasa server + action server (ports 15205/15255), own stores under var/test-web/.
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from typing import Any, List
+
+import pytest
+
+from bot import settings
+from tests.web_support import (SCREENSHOTS, Http, agent_login, launch_browser, make_bot, store_of)
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def web_bot():
+    if not settings.path("MODEL_PATH").exists():
+        pytest.fail("no trained model: run `make train` (make test does)")
+    bot = make_bot("console", 15205, 15255)
+    bot.start(timeout=240)
+    yield bot
+    bot.stop()
+
+
+def say(bot, sender: str, text: str) -> List[str]:
+    """A customer on the REST channel; returns the bot's texts."""
+    request = urllib.request.Request(f"{bot.url}/webhooks/rest/webhook", method="POST",
+                                     data=json.dumps({"sender": sender, "message": text}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return [m.get("text", "") for m in json.loads(response.read())]
+
+
+def tracker(bot, sender: str) -> Any:
+    with urllib.request.urlopen(f"{bot.url}/conversations/{sender}/tracker", timeout=30) as response:
+        return json.loads(response.read())
+
+
+def handoff_ticket(bot, sender: str, timeout: float = 10) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = store_of(bot).tickets(kind="handoff", conversation_id=sender)
+        if rows:
+            return rows[-1]
+        time.sleep(0.2)
+    pytest.fail(f"no hand-off ticket for {sender}")
+
+
+# -- refusals -------------------------------------------------------------------------
+
+PAGES = ["/agent/", "/agent/console.js"]
+APIS = ["/agent/api/me", "/agent/api/tickets"]
+POSTS = ["/agent/api/tickets/1/claim", "/agent/api/tickets/1/reply", "/agent/api/tickets/1/end", "/agent/logout"]
+
+
+def test_every_console_endpoint_refuses_without_login(web_bot):
+    anonymous = Http(web_bot.url)
+    for path in PAGES:
+        status, headers, _ = anonymous.request("GET", path)
+        assert status == 302 and headers["Location"].endswith("/agent/login"), path
+    for path in APIS:
+        assert anonymous.request("GET", path)[0] == 401, path
+    for path in POSTS:
+        assert anonymous.post_json(path, {"text": "hi"})[0] == 401, path
+    # A forged cookie is no login.
+    forged = Http(web_bot.url)
+    forged.request("GET", "/agent/api/me", headers={"Cookie": "agent_session=eyJ1IjoiYWdlbnQifQ.00"})
+    assert forged.request("GET", "/agent/api/tickets", headers={"Cookie": "agent_session=eyJ1IjoiYWdlbnQifQ.00"})[0] == 401
+
+
+def test_wrong_password_and_login_without_token_are_refused(web_bot):
+    client = Http(web_bot.url)
+    with pytest.raises(AssertionError):
+        client.login(password="wrong")
+    status, _, _ = client.request("POST", "/agent/login", b"username=agent&password=" + b"x",
+                                  {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 403
+
+
+def test_posts_need_the_csrf_token_and_the_same_site(web_bot):
+    client = Http(web_bot.url)
+    token = client.login()
+    for path in POSTS:
+        assert client.post_json(path, {"text": "hi"})[0] == 403, path  # no token
+        assert client.post_json(path, {"text": "hi"}, csrf="0" * 64)[0] == 403, path  # wrong token
+        status, _ = client.post_json(path, {"text": "hi"}, csrf=token, extra={"Origin": "https://evil.example"})
+        assert status == 403, path
+        status, _ = client.post_json(path, {"text": "hi"}, csrf=token, extra={"Sec-Fetch-Site": "cross-site"})
+        assert status == 403, path
+    # The token of another session is no good either.
+    other = Http(web_bot.url)
+    other.login()
+    assert other.post_json("/agent/api/tickets/1/claim", {}, csrf=token)[0] == 403
+    # With the token: through to the handler (no such ticket), and no 500 on bad input.
+    assert client.post_json("/agent/api/tickets/999999/claim", {}, csrf=token)[0] == 404
+    status, _, _ = client.request("POST", "/agent/api/tickets/1/reply", b"{not json",
+                                  {"Content-Type": "application/json", "X-CSRF-Token": token})
+    assert status == 400
+    assert client.post_json("/agent/api/tickets/1/reply", ["x"], csrf=token)[0] == 400
+
+
+def test_console_pages_carry_a_csp(web_bot):
+    client = Http(web_bot.url)
+    client.login()
+    status, headers, _ = client.request("GET", "/agent/")
+    assert status == 200
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+
+
+# -- XSS --------------------------------------------------------------------------------
+
+def test_customer_markup_is_shown_as_text_in_the_console(web_bot):
+    from playwright.sync_api import sync_playwright
+
+    sender = "xss-customer"
+    say(web_bot, sender, XSS)
+    say(web_bot, sender, "转人工")
+    handoff_ticket(web_bot, sender)
+    dialogs: List[str] = []
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            agent_login(page, web_bot.url)
+            page.locator("nav li", has_text=sender).first.click() if page.locator("nav li", has_text=sender).count() \
+                else page.locator("#waiting li").last.click()
+            line = page.locator("#transcript li.customer .text", has_text="<img")
+            line.first.wait_for(timeout=10_000)
+            assert XSS in line.all_inner_texts()
+            assert page.locator("#transcript img").count() == 0
+            page.wait_for_timeout(1000)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "console-xss.png"), full_page=True)
+        finally:
+            browser.close()
+    assert dialogs == []
+
+
+# -- the two-page hand-off ------------------------------------------------------------------
+
+def test_customer_and_agent_in_two_pages(web_bot):
+    from playwright.sync_api import expect, sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        try:
+            customer = browser.new_context().new_page()
+            agent = browser.new_context().new_page()
+            customer.goto(f"{web_bot.url}/shop/")
+            customer.locator(".rw-launcher").click()
+            responses = customer.locator(".rw-response")
+            expect(responses.first).to_be_visible(timeout=15_000)  # the greeting (initPayload)
+
+            def send(text: str) -> None:
+                customer.fill(".rw-new-message", text)
+                customer.keyboard.press("Enter")
+
+            send("我买的衣柜收到时门板是坏的，太让人失望了")
+            customer.wait_for_timeout(3000)
+            send("转人工")
+            expect(responses.last).to_contain_text("人工客服", timeout=15_000)
+            session_id = customer.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
+            ticket = handoff_ticket(web_bot, session_id)
+            assert ticket.status == "waiting" and ticket.channel == "socketio" and ticket.language == "zh"
+
+            agent_login(agent, web_bot.url)
+            item = agent.locator("#waiting li", has_text=f"#{ticket.id} ")
+            expect(item).to_be_visible(timeout=10_000)
+            item.click()
+            expect(agent.locator("#facts")).to_contain_text(ticket.summary[:20])
+            expect(agent.locator("#transcript")).to_contain_text("门板是坏的")
+            agent.locator("#claim").click()
+            expect(agent.locator("#active li", has_text=f"#{ticket.id} ")).to_be_visible(timeout=10_000)
+
+            reply = "您好，我是客服小王，非常抱歉给您带来不便，我马上为您处理。"
+            agent.fill("#reply", reply)
+            agent.locator("#send").click()
+            expect(responses.last).to_contain_text("客服小王", timeout=10_000)
+
+            before = responses.count()
+            send("好的，谢谢您")
+            expect(agent.locator("#transcript li.customer").last).to_contain_text("好的，谢谢您", timeout=10_000)
+            customer.wait_for_timeout(3000)
+            assert responses.count() == before, "the bot answered while an agent had the conversation"
+            customer.screenshot(path=str(SCREENSHOTS / "handoff-customer.png"))
+            agent.screenshot(path=str(SCREENSHOTS / "handoff-agent.png"), full_page=True)
+
+            agent.locator("#end").click()
+            expect(responses.last).to_contain_text("1-5", timeout=15_000)
+            expect(customer.locator(".rw-replies").last).to_be_visible()
+            customer.screenshot(path=str(SCREENSHOTS / "handoff-customer-rating.png"))
+            agent.screenshot(path=str(SCREENSHOTS / "handoff-agent-ended.png"), full_page=True)
+        finally:
+            browser.close()
+    closed = store_of(web_bot).tickets(id=ticket.id)[0]
+    assert closed.status == "closed" and closed.closed_at is not None and closed.agent == "agent"
+    events = tracker(web_bot, session_id)["events"]
+    agent_lines = [e for e in events if e["event"] == "bot" and (e.get("metadata") or {}).get("agent") == "agent"]
+    assert [e["text"] for e in agent_lines] == [reply]
+    assert any(e["event"] == "resume" for e in events)
+
+
+# -- restart during a hand-off ------------------------------------------------------------
+
+def test_restart_during_handoff_keeps_it_paused_and_the_ticket(web_bot):
+    sender = "restart-customer"
+    say(web_bot, sender, "I want a human")
+    ticket = handoff_ticket(web_bot, sender)
+    assert tracker(web_bot, sender)["paused"] is True
+    web_bot.stop()
+    web_bot.start(timeout=240)
+    assert tracker(web_bot, sender)["paused"] is True
+    assert say(web_bot, sender, "hello? anyone there?") == []  # the bot stays silent
+    after = store_of(web_bot).tickets(kind="handoff", conversation_id=sender)
+    assert len(after) == 1
+    assert (after[0].id, after[0].status, after[0].summary, after[0].reason, after[0].transcript) == \
+        (ticket.id, "waiting", ticket.summary, ticket.reason, ticket.transcript)
+    client = Http(web_bot.url)
+    client.login()
+    status, _, raw = client.request("GET", "/agent/api/tickets")
+    shown = [t for t in json.loads(raw)["tickets"] if t["id"] == ticket.id][0]
+    assert shown["paused"] is True
+    assert shown["transcript"][-1]["text"] == "hello? anyone there?"
