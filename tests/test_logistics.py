@@ -3,8 +3,15 @@ import re
 import uuid
 
 import pytest
+import yaml
 
+from bot import settings
 from bot.shop.store import Order, Ticket
+
+# The shop's prescribed courier disclaimer (seed 003 §5), as the domain says it.
+_DOMAIN = yaml.safe_load((settings.ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+DISCLAIMER = {("zh" if not v.get("condition") else "en"): v["text"]
+              for v in _DOMAIN["responses"]["utter_courier_disclaimer"]}
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -75,7 +82,7 @@ def test_delay_gives_facts_then_the_disclaimer_then_urges_the_courier(rest, shop
     who = new()
     chat(rest, who, "SO20261101 咋还没到啊 都好几天了")
     reply = chat(rest, who, "尾号4608")
-    disclaimer = shop.couriers["disclaimer"]["zh"]
+    disclaimer = DISCLAIMER["zh"]
     assert reply.index("75361248097531") < reply.index(disclaimer) < reply.index("催件")
     with bot_store.session() as session:
         assert session.query(Ticket).filter_by(conversation_id=who, kind="urge_courier").count() == 1
@@ -85,7 +92,7 @@ def test_overdue_delivery_moves_to_the_complaint_path(rest, shop, bot_store):
     who = new()
     chat(rest, who, "my parcel SO20261108 is so late, it's been two weeks")
     reply = chat(rest, who, "0267")
-    assert shop.couriers["disclaimer"]["en"] in reply and "past China Post EMS's promised delivery time" in reply
+    assert DISCLAIMER["en"] in reply and "past China Post EMS's promised delivery time" in reply
     assert "our commitment is" in reply and "Under our after-sales policy" in reply  # the complaint path
     with bot_store.session() as session:
         assert session.query(Ticket).filter_by(conversation_id=who, kind="delivery_complaint").count() == 1
@@ -95,7 +102,7 @@ def test_hurried_buyer_gets_sf_with_the_exact_surcharge(rest, shop):
     sf = shop.courier_table["sf"]["zones"]["standard"]
     reply = chat(rest, new(), "I need it by friday, how long does shipping to chengdu take")
     assert "ZTO Express" in reply and "SF Express" in reply and f"{sf['surcharge']} yuan surcharge" in reply
-    assert shop.couriers["disclaimer"]["en"] in reply
+    assert DISCLAIMER["en"] in reply
 
 
 def test_sf_asked_by_name(rest, shop):

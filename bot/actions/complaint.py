@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import language_of, say, shop
+from bot.actions.logistics import ORDER_ID_IN_TEXT
 from bot.shop.orders import OrderSourceUnavailable, order_source
 from bot.shop.store import default_store
 
@@ -100,7 +101,7 @@ class ValidateComplaintForm(FormValidationAction):
 
     def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> Dict[Text, Any]:
-        found = re.search(r"(?i)\bso\d{8}\b", str(value or ""))
+        found = ORDER_ID_IN_TEXT.search(str(value or ""))
         if not found:
             say(dispatcher, tracker, "utter_order_id_invalid", value=str(value)[:40])
             return {"order_id": None}

@@ -18,7 +18,8 @@ from bot.shop.orders import OrderRecord, OrderSourceUnavailable, order_source
 from bot.shop.store import default_store
 
 MAX_ATTEMPTS = 3
-ORDER_ID_IN_TEXT = re.compile(r"(?i)\bso\d{8}\b")
+# Not \b: in "订单号so20261101" the id touches a Chinese character, also a word character.
+ORDER_ID_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[Ss][Oo]\d{8}(?![0-9])")
 # Words of a customer who needs the parcel fast (seed 003 §5: the very anxious buyer).
 HURRY = re.compile(r"急|赶时间|加急|尽快|快点|必须.{0,4}[到送]|[一两二三四五1-5]天.{0,3}[到送内]|周[一二三四五六日天]前|"
                    r"(?i:urgent|asap|hurry|rush|fast|quick|need it by|by (mon|tues|wednes|thurs|fri|satur|sun)day|"
@@ -177,7 +178,7 @@ class ActionOrderFollowup(Action):
                 dispatch_days=shop().couriers.get("dispatch_days", 2))
         if order.status not in ("paid", "in_transit", "delayed", "out_for_delivery"):
             return []
-        say(dispatcher, tracker, "utter_courier_disclaimer", disclaimer=shop().couriers["disclaimer"][language])
+        say(dispatcher, tracker, "utter_courier_disclaimer")
         if order.status == "paid":
             return []
         courier = courier_name(order.courier, language)
@@ -344,7 +345,7 @@ class ActionShippingInfo(Action):
                 say(dispatcher, tracker, "utter_shipping_fast", courier=named(fast.courier, language), region=region,
                     days_min=fast.days[0], days_max=fast.days[1], surcharge=f"{fast.surcharge:g}",
                     note=fast.courier.get("reason_expensive", {}).get(language, ""))
-        say(dispatcher, tracker, "utter_courier_disclaimer", disclaimer=data.couriers["disclaimer"][language])
+        say(dispatcher, tracker, "utter_courier_disclaimer")
         return [SlotSet("region", region_id)]
 
     def answer_for_courier(self, dispatcher: CollectingDispatcher, tracker: Tracker, courier_id: str,

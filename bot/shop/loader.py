@@ -161,7 +161,6 @@ def _validate(directory: Path, raw: Dict[str, Dict[str, Any]]) -> Shop:
     if shop.couriers.get("default") not in couriers:
         raise ShopDataError(couriers_file, "default", "must name a courier defined in 'couriers'")
     _unique(couriers_file, shop.couriers.get("regions") or [], "region")
-    _text(couriers_file, "disclaimer", shop.couriers.get("disclaimer"), "disclaimer")
     _text(couriers_file, "warehouse", shop.couriers.get("warehouse"), "warehouse")
     return shop
 

@@ -80,7 +80,16 @@ function renderDetail() {
   $("end").hidden = ticket.status !== "active";
 }
 
-function render() { renderList(); renderDetail(); }
+// Rebuild only what changed: a list redrawn every poll would lose the agent's clicks and
+// text selection.
+let shown = "";
+function render() {
+  const signature = JSON.stringify([selected, tickets]);
+  if (signature === shown) return;
+  shown = signature;
+  renderList();
+  renderDetail();
+}
 
 async function refresh() {
   try {

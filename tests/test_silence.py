@@ -1,0 +1,109 @@
+"""Silent customer on the website chat: nudge, then polite close; nothing during a hand-off.
+
+A socket.io client speaks the widget's protocol (session_request, user_uttered with
+customData) to a bot of its own with SILENCE_* of two seconds (ports 15206/15256).
+"""
+from __future__ import annotations
+
+import queue
+import time
+import uuid
+from typing import List
+
+import pytest
+import socketio
+
+from bot import settings
+from tests.web_support import make_bot
+
+NUDGE = CLOSE = 2.0
+
+
+@pytest.fixture(scope="module")
+def quiet_bot():
+    if not settings.path("MODEL_PATH").exists():
+        pytest.fail("no trained model: run `make train` (make test does)")
+    bot = make_bot("silence", 15206, 15256, SILENCE_NUDGE_SECONDS=str(NUDGE), SILENCE_CLOSE_SECONDS=str(CLOSE))
+    bot.start(timeout=240)
+    yield bot
+    bot.stop()
+
+
+class Widget:
+    """What rasa-webchat does on the wire."""
+
+    def __init__(self, url: str, language: str = "zh") -> None:
+        self.session_id = uuid.uuid4().hex
+        self.language = language
+        self.inbox: "queue.Queue[dict]" = queue.Queue()
+        self.client = socketio.Client()
+        self.client.on("bot_uttered", self.inbox.put)
+        self.client.connect(url, socketio_path="/socket.io", transports=["polling"])
+        self.client.emit("session_request", {"session_id": self.session_id})
+        time.sleep(0.5)
+
+    def send(self, text: str) -> None:
+        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id,
+                                          "customData": {"language": self.language}})
+
+    def receive(self, seconds: float) -> List[str]:
+        """Every text that arrives within `seconds`."""
+        texts, deadline = [], time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                texts.append(self.inbox.get(timeout=left).get("text", ""))
+            except queue.Empty:
+                break
+        return texts
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+def test_silent_customer_is_nudged_once_then_the_chat_is_closed(quiet_bot):
+    widget = Widget(quiet_bot.url)
+    try:
+        widget.send("你好")
+        greeting = widget.receive(1.5)
+        assert greeting and "您好" in greeting[0]
+        nudge = widget.receive(NUDGE + 3)
+        assert nudge == ["您好，请问还有什么可以帮您？"]
+        close = widget.receive(CLOSE + 3)
+        assert len(close) == 1 and "结束" in close[0]
+        assert widget.receive(NUDGE + CLOSE + 2) == []  # closed: no more nudges
+    finally:
+        widget.close()
+
+
+def test_page_language_is_used_from_the_first_message(quiet_bot):
+    widget = Widget(quiet_bot.url, language="en")
+    try:
+        widget.send("/greet")  # the widget's initPayload: no words to detect a language from
+        assert "Hello" in widget.receive(3)[0]
+    finally:
+        widget.close()
+
+
+def test_a_customer_reply_restarts_the_wait(quiet_bot):
+    widget = Widget(quiet_bot.url)
+    try:
+        widget.send("你好")
+        widget.receive(1.5)
+        time.sleep(NUDGE - 1)
+        widget.send("你们支持哪些付款方式？")
+        answer = widget.receive(NUDGE - 0.5)
+        assert answer and "您好，请问还有什么可以帮您？" not in answer
+        assert widget.receive(3) == ["您好，请问还有什么可以帮您？"]
+    finally:
+        widget.close()
+
+
+def test_no_nudges_during_a_handoff(quiet_bot):
+    widget = Widget(quiet_bot.url)
+    try:
+        widget.send("转人工")
+        queued = widget.receive(3)
+        assert any("人工客服" in text for text in queued)
+        assert widget.receive(NUDGE + CLOSE + 3) == []
+    finally:
+        widget.close()
