@@ -31,7 +31,7 @@ test-stories: $(MODEL)        ## test stories; any wrong prediction fails
 	$(RASA) test core --model $(MODEL) --stories tests/stories --out results/core --fail-on-prediction-errors --no-plot
 
 test-nlu: $(MODEL)            ## held-out NLU test set, scored per language against the target
-	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --out results/nlu --successes --no-plot
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --domain bot/domain.yml --out results/nlu --successes --no-plot
 	$(PY) -m scripts.nlu_score results/nlu tests/nlu --min-accuracy 0.95
 
 test-py: $(MODEL) $(WEB)/node_modules/.installed browser  ## pytest: components, actions, etiquette, bad input, servers, browser
@@ -48,9 +48,11 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --ignore-scripts --omit=peer --no-audit --no-fund
 	@touch $@
 
-# Headless Debian chromium for the Playwright browser tests (CI runs as root on a fresh machine).
+# Headless Debian chromium for the Playwright browser tests (CI runs as root on a fresh machine),
+# and a Chinese font so the screenshots under var/screenshots/ are readable.
 browser:
 	@command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update && apt-get install -y fonts-wqy-microhei; }
 
 $(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
 	$(RASA) train --domain bot/domain.yml --data bot/data --config config.yml --out models --fixed-model-name current
