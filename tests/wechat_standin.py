@@ -79,6 +79,16 @@ class WeChatServer:
         with self.lock:
             return [m["text"]["content"] for m in self.sent if m.get("touser") == openid]
 
+    def attempts_to(self, openid: str) -> List[Dict[str, Any]]:
+        with self.lock:
+            return [a for a in self.send_attempts if a["message"].get("touser") == openid]
+
+    def wait_for_attempts(self, openid: str, count: int, timeout: float = 15.0) -> List[Dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.attempts_to(openid)) < count:
+            time.sleep(0.05)
+        return self.attempts_to(openid)
+
     def wait_for_messages(self, openid: str, count: int, timeout: float = 15.0) -> List[str]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
