@@ -2,7 +2,7 @@
 from bot.actions.logistics import (ActionOrderFollowup, ActionResolveConfirmation, ActionShippingInfo,
                                    ValidateOrderForm)
 from bot.shop.orders import order_source
-from bot.shop.store import Ticket
+
 
 
 def responses(dispatcher):

@@ -157,3 +157,10 @@ def test_silence_nudges_once_then_closes_and_never_during_a_handoff(tracker, dis
     assert ActionSilence().run(dispatcher, paused, {}) == [] and dispatcher.messages == []
     closed = tracker("", "EXTERNAL_silence", slots={"conversation_closed": True})
     assert ActionSilence().run(dispatcher, closed, {}) == [] and dispatcher.messages == []
+
+
+def test_asking_for_a_person_while_a_form_asks_something_hands_off(rest):
+    who = new()
+    turn(rest, who, "我买的咖啡壶不保温了 质量太差")  # the complaint form now asks for the order
+    assert "转接人工客服" in " ".join(texts(turn(rest, who, "转人工")))
+    assert rest.tracker(who)["paused"] is True

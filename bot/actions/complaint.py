@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.common import language_of, say, shop
-from bot.actions.logistics import ORDER_ID_IN_TEXT
+from bot.actions.logistics import order_id_in_reply
 from bot.shop.orders import OrderSourceUnavailable, order_source
 from bot.shop.store import default_store
 
@@ -95,17 +95,16 @@ class ValidateComplaintForm(FormValidationAction):
         found = chosen[0] if chosen else category_in(tracker.latest_message.get("text") or "")
         if found:
             return {"complaint_category": found}
-        if tracker.get_slot("requested_slot") == "complaint_category":
+        asked_for_person = (tracker.latest_message.get("intent") or {}).get("name") == "request_human"
+        if tracker.get_slot("requested_slot") == "complaint_category" and not asked_for_person:
             return {"complaint_category": "other"}  # described in words we don't classify
         return {}
 
     def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> Dict[Text, Any]:
-        found = ORDER_ID_IN_TEXT.search(str(value or ""))
-        if not found:
-            say(dispatcher, tracker, "utter_order_id_invalid", value=str(value)[:40])
+        order_id = order_id_in_reply(value, dispatcher, tracker)
+        if not order_id:
             return {"order_id": None}
-        order_id = found.group().upper()
         try:
             exists = order_source(shop()).get(order_id) is not None
         except OrderSourceUnavailable:

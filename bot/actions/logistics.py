@@ -39,6 +39,15 @@ STATUS_RESPONSES = {"unpaid": "utter_order_unpaid", "paid": "utter_order_paid",
                     "returned": "utter_order_returned", "cancelled": "utter_order_cancelled"}
 
 
+def order_id_in_reply(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[str]:
+    """The order id in what the customer answered, or a clear word on the expected shape."""
+    found = ORDER_ID_IN_TEXT.search(str(value or ""))
+    if not found:
+        say(dispatcher, tracker, "utter_order_id_invalid", value=str(value)[:40])
+        return None
+    return found.group().upper()
+
+
 def named(item: Optional[Dict[str, Any]], language: str) -> str:
     return (item or {}).get("name", {}).get(language, "")
 
@@ -76,11 +85,9 @@ class ValidateOrderForm(FormValidationAction):
 
     def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> Dict[Text, Any]:
-        found = ORDER_ID_IN_TEXT.search(str(value or ""))
-        if not found:
-            say(dispatcher, tracker, "utter_order_id_invalid", value=str(value)[:40])
+        order_id = order_id_in_reply(value, dispatcher, tracker)
+        if not order_id:
             return {"order_id": None}
-        order_id = found.group().upper()
         if order_id in (tracker.get_slot("locked_orders") or []):
             say(dispatcher, tracker, "utter_order_locked", order_id=order_id)
             return {"order_id": None, "order_flow_stopped": True}

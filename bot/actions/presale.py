@@ -192,7 +192,8 @@ class ValidateRecommendationForm(FormValidationAction):
         needs = needs_in(text)
         if needs:
             return {"rec_for": needs}
-        if self.requested(tracker, "rec_for"):
+        asked_for_person = (tracker.latest_message.get("intent") or {}).get("name") == "request_human"
+        if self.requested(tracker, "rec_for") and not asked_for_person:
             return {"rec_for": ["any"]}  # anything else said here: no particular need
         return {}
 

@@ -9,6 +9,7 @@ assembly, ranking output and persistence come from Rasa's LogisticRegressionClas
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 
 import numpy as np
@@ -27,6 +28,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
 
 logger = logging.getLogger(__name__)
+MARKUP = re.compile(r"<[^>]*>")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -59,9 +61,9 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Messages without any feature (empty, whitespace only) get confidence 0, so the
-        FallbackClassifier answers them instead of the request failing."""
-        with_text = [m for m in messages if (m.get(TEXT) or "").strip()]
+        """Messages with nothing to read (empty, whitespace, markup only) get confidence 0,
+        so the FallbackClassifier answers them instead of a guess or a failed request."""
+        with_text = [m for m in messages if MARKUP.sub("", m.get(TEXT) or "").strip()]
         for message in messages:
             if message not in with_text:
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)

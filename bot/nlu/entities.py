@@ -11,7 +11,6 @@ match inside longer runs ("白色的儿童衣柜") while English names match who
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
@@ -26,8 +25,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.numbers import CHINESE_NUMERAL, NUMERAL_TOKEN, parse_amount
-from bot.shop.loader import cached_shop
+from bot.nlu.numbers import NUMERAL_TOKEN, parse_amount
+from bot.nlu.shop_data import DEFAULT_SHOP_DATA, load_json, save_json, shop_for
 from bot.shop.vocabulary import terms
 
 PATTERNS_FILE = "phrases.json"
@@ -166,7 +165,7 @@ class ShopEntityMatcher(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"shop_data": "bot/shop/data"}
+        return {"shop_data": DEFAULT_SHOP_DATA}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  phrases: List[Dict[str, str]]) -> None:
@@ -178,26 +177,19 @@ class ShopEntityMatcher(GraphComponent):
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "ShopEntityMatcher":
-        from bot import settings
-
-        shop = cached_shop(str(settings.ROOT / config["shop_data"]))
-        phrases = [t._asdict() for t in terms(shop) if t.label in PHRASE_LABELS]
+        phrases = [t._asdict() for t in terms(shop_for(config)) if t.label in PHRASE_LABELS]
         return cls(config, model_storage, resource, phrases)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "ShopEntityMatcher":
-        try:
-            with model_storage.read_from(resource) as directory:
-                phrases = json.loads((directory / PATTERNS_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
+        phrases = load_json(model_storage, resource, PATTERNS_FILE)
+        if phrases is None:
             return cls.create(config, model_storage, resource, execution_context)
         return cls(config, model_storage, resource, phrases)
 
     def train(self, training_data: TrainingData) -> Resource:
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / PATTERNS_FILE).write_text(
-                json.dumps(self.matcher.phrases, ensure_ascii=False), encoding="utf-8")
+        save_json(self._model_storage, self._resource, PATTERNS_FILE, self.matcher.phrases)
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -8,7 +8,6 @@ wherever it is loaded.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Text
 
 import jieba
@@ -20,7 +19,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.shop.loader import cached_shop
+from bot.nlu.shop_data import DEFAULT_SHOP_DATA, load_json, save_json, shop_for
 from bot.shop.vocabulary import segmentation_words
 
 WORDS_FILE = "user_dictionary.json"
@@ -45,7 +44,7 @@ class ShopJiebaTokenizer(Tokenizer):
             "token_pattern": None,
             "prefix_separator_symbol": None,
             # Folder of the shop's YAML data, relative to the project root.
-            "shop_data": "bot/shop/data",
+            "shop_data": DEFAULT_SHOP_DATA,
         }
 
     @staticmethod
@@ -63,25 +62,18 @@ class ShopJiebaTokenizer(Tokenizer):
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
                resource: Resource, execution_context: ExecutionContext) -> "ShopJiebaTokenizer":
-        from bot import settings
-
-        shop = cached_shop(str(settings.ROOT / config["shop_data"]))
-        return cls(config, model_storage, resource, segmentation_words(shop))
+        return cls(config, model_storage, resource, segmentation_words(shop_for(config)))
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "ShopJiebaTokenizer":
-        try:
-            with model_storage.read_from(resource) as directory:
-                words = json.loads((directory / WORDS_FILE).read_text(encoding="utf-8"))
-        except (ValueError, FileNotFoundError):
-            # Not trained yet (the training graph's own run node): build from the data.
+        words = load_json(model_storage, resource, WORDS_FILE)
+        if words is None:
             return cls.create(config, model_storage, resource, execution_context)
         return cls(config, model_storage, resource, words)
 
     def train(self, training_data: TrainingData) -> Resource:
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / WORDS_FILE).write_text(json.dumps(self.words, ensure_ascii=False), encoding="utf-8")
+        save_json(self._model_storage, self._resource, WORDS_FILE, self.words)
         return self._resource
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
