@@ -149,8 +149,6 @@ def test_customer_asks_for_a_person_agent_takes_over_in_two_pages(web_bot):
     two_pages(web_bot, ["转人工"], "request")
 
 
-@pytest.mark.xfail(reason="dialogue side: request_human inside the complaint form does not hand off yet",
-                   strict=False)
 def test_customer_complains_then_asks_for_a_person_in_two_pages(web_bot):
     """Issue 5 "Done when": complaint in the widget, then a person."""
     two_pages(web_bot, ["我买的衣柜收到时门板是坏的，太让人失望了", "转人工"], "complaint")
