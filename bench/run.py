@@ -106,7 +106,8 @@ def concurrent(port: int, conversations: int, per_conversation: int) -> Dict[str
 
 def accuracy(model: Path, name: str) -> Dict[str, float]:
     out = OUT / f"nlu-{name}"
-    rasa("test", "nlu", "--model", str(model), "--nlu", "tests/nlu", "--out", str(out), "--successes", "--no-plot")
+    rasa("test", "nlu", "--model", str(model), "--nlu", "tests/nlu", "--domain", "bot/domain.yml", "--out", str(out),
+         "--successes", "--no-plot")
     scores = score(out, settings.ROOT / "tests" / "nlu")
     result = {}
     for language in ("zh", "en"):

@@ -78,7 +78,7 @@ class Bot:
     def start(self, timeout: float = 120) -> "Bot":
         self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         began = time.monotonic()
-        actions = self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
+        actions = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
                                           "--port", str(self.actions_port)])
         rasa = self._spawn("rasa", [
             sys.executable, "-m", "bot.server", "run", "--model", str(self.model), "--enable-api",

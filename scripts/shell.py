@@ -5,14 +5,14 @@ import subprocess
 import sys
 
 from bot import settings
-from scripts.servers import BIN, Bot, wait_http
+from scripts.servers import Bot, wait_http
 
 
 def main() -> int:
     bot = Bot(model=settings.path("MODEL_PATH"), rasa_port=int(settings.get("RASA_PORT")),
               actions_port=int(settings.get("ACTIONS_PORT")), tracker_db=settings.path("TRACKER_DB"),
               log_dir=settings.ROOT / "var" / "log")
-    actions = bot._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
+    actions = bot._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
                                      "--port", str(bot.actions_port)])
     try:
         wait_http(f"http://127.0.0.1:{bot.actions_port}/health", 60, actions)
