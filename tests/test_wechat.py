@@ -491,6 +491,19 @@ def test_48_hour_window_error_is_not_shown_to_the_customer(bots, safe, wechat_ap
     assert wechat_api.messages_to(who) == []
 
 
+def test_rasa_pushes_to_a_wechat_customer_through_the_api(bots, wechat_api):
+    """What the agent console and Rasa's API use: the channel's output through message/custom/send."""
+    wechat = pusher(bots, "compatible")
+    who = openid()
+    assert wechat.text(who, "hello").text == GREETING_EN
+    request = urllib.request.Request(
+        f"{bots['compatible'].url}/conversations/{who}/trigger_intent?output_channel=latest", method="POST",
+        data=json.dumps({"name": "greet"}).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
+    assert wechat_api.wait_for_messages(who, 1) == [GREETING_EN]
+
+
 def test_token_is_cached_and_shared(wechat_api):
     api = CustomerServiceAPI(APP_ID, APP_SECRET, wechat_api.base)
     before = wechat_api.token_fetches

@@ -185,20 +185,29 @@ class WeChatOutput(OutputChannel):
     def __init__(self, api: CustomerServiceAPI) -> None:
         self.api = api
 
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+    async def _send(self, openid: str, text: str) -> bool:
         try:
-            await self.api.send_text_async(recipient_id, text)
+            await self.api.send_text_async(openid, text)
+            return True
         except WeChatAPIError as error:
             logger.error("WeChat customer-service message to %s not delivered: errcode %s (%s)",
-                         recipient_id, error.errcode, error.errmsg)
-            raise
+                         openid, error.errcode, error.errmsg)
+            return False
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        # Rasa's own pushes (console triggers, reminders): a failure is logged, never raised
+        # into the dialogue.
+        await self._send(recipient_id, text)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        # One message with numbered titles, as in the channel's own answers (never the payloads).
+        await self._send(recipient_id, _as_text({"text": text, "buttons": buttons}) or text)
 
     async def deliver(self, openid: str, texts: List[str]) -> None:
         """Send in order; stop at the first failure (the rest would arrive out of order)."""
         for sent, text in enumerate(texts):
-            try:
-                await self.send_text_message(openid, text)
-            except WeChatAPIError:
+            if not await self._send(openid, text):
                 if len(texts) - sent > 1:
                     logger.error("%d later message(s) to %s not sent", len(texts) - sent - 1, openid)
                 return
