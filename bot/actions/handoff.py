@@ -118,7 +118,7 @@ class ActionHandoffEnded(Action):
 
 
 def ask_rating(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    buttons = [{"title": "⭐" * score, "payload": f'/inform{{"rating": {score}}}'} for score in range(5, 0, -1)]
+    buttons = [{"title": "⭐" * score, "payload": f'/inform{{"rating": {score}}}'} for score in range(1, 6)]  # WeChat numbers buttons: line N is score N
     say(dispatcher, tracker, "utter_ask_rating", buttons=buttons)
 
 
