@@ -55,12 +55,23 @@ def format_time(moment, language: str) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}" if language == "zh" else local.strftime("%-d %b %H:%M")
 
 
+def shop_zone():
+    """The shop's time zone (shop.yml service_hours.timezone): customers live by it."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(shop().info["service_hours"]["timezone"])
+
+
+def shop_now():
+    import datetime as dt
+
+    return dt.datetime.now(shop_zone())
+
+
 def _local(moment):
     """Stored times are naive UTC; customers read them in the shop's time zone."""
     import datetime as dt
-    from zoneinfo import ZoneInfo
 
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
-    zone = ZoneInfo(shop().info.get("service_hours", {}).get("timezone", "Asia/Shanghai"))
-    return moment.replace(tzinfo=dt.timezone.utc).astimezone(zone)
+    return moment.replace(tzinfo=dt.timezone.utc).astimezone(shop_zone())

@@ -15,7 +15,7 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, ConversationPaused, Slot
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import settings
-from bot.actions.common import agent_name, language_of, say, shop
+from bot.actions.common import agent_name, language_of, say, shop, shop_now
 from bot.shop.store import Ticket, default_store
 
 TRANSCRIPT_LENGTH = 20
@@ -34,9 +34,7 @@ def service_hours() -> Tuple[dt.time, dt.time]:
 
 
 def local_now() -> dt.datetime:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo(shop().info["service_hours"]["timezone"]))
+    return shop_now()
 
 
 def agents_available(moment: Optional[dt.datetime] = None) -> bool:

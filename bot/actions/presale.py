@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import format_day, language_of, say, shop
+from bot.actions.common import format_day, language_of, say, shop, shop_now
 from bot.shop import catalog
 from bot.shop.store import default_store
 
@@ -62,10 +62,7 @@ MAX_CHOICES = 5
 
 
 def today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(shop().info.get("service_hours", {}).get("timezone", "Asia/Shanghai"))
-    return dt.datetime.now(zone).date()
+    return shop_now().date()
 
 
 def entity_values(tracker: Tracker, name: str) -> List[Any]:
