@@ -19,24 +19,21 @@ def fitted(n_classes: int, seed: int = 0) -> tuple:
     return clf, probe
 
 
-@pytest.mark.parametrize("n_classes", [3, 23])
-def test_scorer_matches_sklearn(n_classes):
+@pytest.mark.parametrize("n_classes", [2, 3, 23])
+def test_scorer_matches_sklearn_also_after_saving(n_classes, tmp_path):
     clf, probe = fitted(n_classes)
-    assert CalibratedLinearScorer.supports(clf)
-    scorer = CalibratedLinearScorer(clf)
+    scorer = CalibratedLinearScorer.from_sklearn(clf)
     assert list(scorer.classes_) == list(clf.classes_)
     np.testing.assert_allclose(scorer.predict_proba(probe), clf.predict_proba(probe), rtol=1e-9, atol=1e-12)
+    scorer.save(tmp_path / "scorer.npz")
+    loaded = CalibratedLinearScorer.load(tmp_path / "scorer.npz")
+    np.testing.assert_array_equal(loaded.predict_proba(probe), scorer.predict_proba(probe))
 
 
 def test_scorer_handles_an_empty_message():
     clf, probe = fitted(5)
     empty = probe[:1] * 0
-    np.testing.assert_allclose(CalibratedLinearScorer(clf).predict_proba(empty), clf.predict_proba(empty))
-
-
-def test_binary_models_keep_sklearns_code():
-    clf, _ = fitted(2)
-    assert not CalibratedLinearScorer.supports(clf)
+    np.testing.assert_allclose(CalibratedLinearScorer.from_sklearn(clf).predict_proba(empty), clf.predict_proba(empty))
 
 
 def test_feature_matrix_is_rasas():

@@ -4,7 +4,8 @@ On our data a linear SVM is both more accurate and 15x faster to train than Rasa
 LogisticRegressionClassifier (measured on tests/nlu, see the foundation issue's
 note), and far faster than DIET. Calibration (Platt scaling, 3-fold) turns its margins
 into probabilities, so the FallbackClassifier threshold means what it says. Feature
-assembly, ranking output and persistence come from Rasa's LogisticRegressionClassifier.
+assembly and ranking output come from Rasa's LogisticRegressionClassifier; the trained
+model is kept and served as plain arrays (CalibratedLinearScorer).
 """
 from __future__ import annotations
 
@@ -40,48 +41,71 @@ class CalibratedLinearScorer:
     sklearn computes it fold by fold and class by class (3 folds x 23 intents = 69 small
     numpy calls per message, a third of the classifier's time in cProfile). Here all
     folds' weights are one matrix product and the sigmoids one array expression; the
-    normalisation is sklearn's. tests/test_classifier.py checks it against sklearn.
+    normalisation is sklearn's. It is also what the model stores: a few arrays in an
+    .npz file, written in milliseconds where skops took 10 s for sklearn's objects.
+    tests/test_classifier.py checks it against sklearn.
     """
 
-    def __init__(self, clf: CalibratedClassifierCV) -> None:
-        self.classes_ = clf.classes_
-        folds = clf.calibrated_classifiers_
-        estimators = [getattr(fold, "estimator", None) or fold.base_estimator for fold in folds]
-        self._weights = np.vstack([est.coef_ for est in estimators]).T  # features x (folds*classes)
-        self._intercepts = np.concatenate([est.intercept_ for est in estimators])
-        self._a = np.concatenate([[c.a_ for c in fold.calibrators] for fold in folds])
-        self._b = np.concatenate([[c.b_ for c in fold.calibrators] for fold in folds])
-        # Column of each fold's classes among all classes (a fold may lack a rare one).
-        self._columns = [np.searchsorted(self.classes_, est.classes_) for est in estimators]
+    ARRAYS = ("classes", "fold_sizes", "weights", "intercepts", "a", "b", "columns")
 
-    @staticmethod
-    def supports(clf: Any) -> bool:
-        """Multi-class sigmoid calibration over linear models: what this class computes."""
-        folds = getattr(clf, "calibrated_classifiers_", None)
-        if not folds or len(clf.classes_) < 3 or getattr(clf, "method", None) != "sigmoid":
-            return False
-        for fold in folds:
+    def __init__(self, classes: np.ndarray, fold_sizes: np.ndarray, weights: np.ndarray,
+                 intercepts: np.ndarray, a: np.ndarray, b: np.ndarray, columns: np.ndarray) -> None:
+        self.classes_ = classes
+        self.fold_sizes = fold_sizes  # how many calibrated columns each fold has
+        self.weights = weights  # (sum of fold sizes) x features
+        self.intercepts, self.a, self.b = intercepts, a, b
+        self.columns = columns  # the class each calibrated column scores
+        self._weights_t = weights.T
+
+    @classmethod
+    def from_sklearn(cls, clf: CalibratedClassifierCV) -> "CalibratedLinearScorer":
+        if getattr(clf, "method", None) != "sigmoid":
+            raise ValueError("only sigmoid calibration is supported")
+        classes = clf.classes_
+        weights, intercepts, a, b, columns, sizes = [], [], [], [], [], []
+        for fold in clf.calibrated_classifiers_:
             est = getattr(fold, "estimator", None) or fold.base_estimator
-            if not hasattr(est, "coef_") or len(est.classes_) < 3 or len(fold.calibrators) != len(est.classes_):
-                return False
-        return True
+            # sklearn: one calibrator per decision column; for two classes the only
+            # column scores the second class.
+            fold_columns = np.searchsorted(classes, est.classes_)
+            if len(classes) == 2:
+                fold_columns = fold_columns[1:]
+            weights.append(est.coef_)
+            intercepts.append(est.intercept_)
+            a.append([c.a_ for c in fold.calibrators])
+            b.append([c.b_ for c in fold.calibrators])
+            columns.append(fold_columns)
+            sizes.append(len(fold_columns))
+        return cls(np.asarray(classes), np.asarray(sizes), np.vstack(weights), np.concatenate(intercepts),
+                   np.concatenate(a).astype(float), np.concatenate(b).astype(float), np.concatenate(columns))
+
+    def save(self, path: Any) -> None:
+        np.savez(path, **{name: getattr(self, name if name != "classes" else "classes_") for name in self.ARRAYS})
+
+    @classmethod
+    def load(cls, path: Any) -> "CalibratedLinearScorer":
+        with np.load(path, allow_pickle=False) as arrays:
+            return cls(*(arrays[name] for name in cls.ARRAYS))
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        scores = np.asarray(X @ self._weights) + self._intercepts
-        calibrated = expit(-(self._a * scores + self._b))  # sklearn's _SigmoidCalibration
+        scores = np.asarray(X @ self._weights_t) + self.intercepts
+        calibrated = expit(-(self.a * scores + self.b))  # sklearn's _SigmoidCalibration
         n_classes = len(self.classes_)
         total = np.zeros((X.shape[0], n_classes))
         start = 0
-        for columns in self._columns:
+        for size in self.fold_sizes:
             proba = np.zeros_like(total)
-            proba[:, columns] = calibrated[:, start:start + len(columns)]
-            start += len(columns)
-            denominator = proba.sum(axis=1)[:, np.newaxis]
-            proba = np.divide(proba, denominator, out=np.full_like(proba, 1 / n_classes),
-                              where=denominator != 0)
+            proba[:, self.columns[start:start + size]] = calibrated[:, start:start + size]
+            start += size
+            if n_classes == 2:
+                proba[:, 0] = 1.0 - proba[:, 1]
+            else:
+                denominator = proba.sum(axis=1)[:, np.newaxis]
+                proba = np.divide(proba, denominator, out=np.full_like(proba, 1 / n_classes),
+                                  where=denominator != 0)
             proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
             total += proba
-        return total / len(self._columns)
+        return total / len(self.fold_sizes)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -109,7 +133,7 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
             X, y = X[keep], [y[i] for i in keep]
         if X.shape[0]:
             # sklearn 1.1's calibration counts classes with `y == label`: y must be an array.
-            self.clf.fit(X, np.asarray(y))
+            self.clf = CalibratedLinearScorer.from_sklearn(self.clf.fit(X, np.asarray(y)))
             self.persist()
         return self._resource
 
@@ -142,30 +166,18 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
             rows.append(sparse.features)
         return vstack(rows, format="csr")
 
-    def _use_fast_scorer(self) -> None:
-        if CalibratedLinearScorer.supports(self.clf):
-            self.clf = CalibratedLinearScorer(self.clf)
-
-    # skops refuses types it does not know; these two are sklearn's own calibration
-    # classes, trusted by name (anything else still refuses to load).
-    TRUSTED_TYPES = ("sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration")
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as model_dir:
+            self.clf.save(model_dir / f"{self._resource.name}.npz")
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "LinearSVMIntentClassifier":
-        import skops.io as sio
-
         component = cls(config, execution_context.node_name, model_storage, resource)
         try:
             with model_storage.read_from(resource) as model_dir:
-                path = model_dir / f"{resource.name}.skops"
-                untrusted = sio.get_untrusted_types(file=path)
-                unexpected = [t for t in untrusted if t not in cls.TRUSTED_TYPES]
-                if unexpected:
-                    raise ValueError(f"untrusted types in {path}: {unexpected}")
-                component.clf = sio.load(path, trusted=untrusted)
-            component._use_fast_scorer()  # loaded models only predict; training persists sklearn's
-        except ValueError:
+                component.clf = CalibratedLinearScorer.load(model_dir / f"{resource.name}.npz")
+        except (ValueError, FileNotFoundError):
             # Not trained yet (training graph's run node): the fresh classifier is right.
             pass
         return component
