@@ -20,6 +20,8 @@ DEFAULTS: Dict[str, str] = {
     "ACTIONS_PORT": "5055",
     # SQLite files live under var/ so conversations survive a restart.
     "TRACKER_DB": "var/tracker.db",
+    # Conversations the Rasa server keeps in memory besides the database (bot/tracker_store.py).
+    "TRACKER_CACHE_SIZE": "500",
     "DATABASE_URL": "sqlite:///var/shop.db",
     "SHOP_DATA_DIR": "bot/shop/data",
     "MODEL_PATH": "models/current.tar.gz",

@@ -7,8 +7,8 @@ before every save, and waiting on SQLite's fsync. The database stays the record 
 `events` table, same rows, so Rasa's tools, our tests and a restart all read it); this
 class only avoids reading back what this process wrote itself:
 
-- A tracker this store handed out and then saved is kept (LRU, `TRACKER_CACHE_SIZE`
-  conversations). The next `retrieve` returns it without touching the database if it
+- A tracker this store handed out and then saved is kept (the `TRACKER_CACHE_SIZE`
+  most recent conversations). The next `retrieve` returns it without touching the database if it
   still holds exactly the events that were saved; a tracker changed and not saved, a new
   session (the database keeps only the latest session for `retrieve`) or any other
   tracker object goes the normal way through SQL.
@@ -22,10 +22,12 @@ Rasa workers or servers must share a lock store and a database server instead.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
@@ -36,7 +38,22 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CACHE_SIZE = 2000
+DEFAULT_CACHE_SIZE = 500  # bot/settings.py; about 0.2 MB per long conversation
+
+
+def remove_orphaned_wal(database: Path) -> None:
+    """Delete the WAL files of a database file that is gone (deleted to start afresh).
+
+    SQLite would otherwise replay the old write-ahead log into the new database file of
+    the same name and mix old conversations into it, or corrupt it.
+    """
+    if database.exists():
+        return
+    for suffix in ("-wal", "-shm"):
+        leftover = database.with_name(database.name + suffix)
+        if leftover.exists():
+            logger.warning("removing %s: its database %s no longer exists", leftover, database)
+            leftover.unlink()
 
 
 def _fingerprint(tracker: DialogueStateTracker) -> Tuple[int, int]:
@@ -49,9 +66,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that does not read back the conversations it has just written."""
 
     def __init__(self, *args: Any, cache_size: Optional[int] = None, **kwargs: Any) -> None:
+        if kwargs.get("dialect", "sqlite") == "sqlite" and kwargs.get("db"):
+            remove_orphaned_wal(Path(kwargs["db"]))
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._use_sqlite_wal()
+            # Closing the connections on exit checkpoints the WAL into the database file
+            # and removes it, so var/ holds one self-contained file between runs.
+            atexit.register(self.engine.dispose)
         size = cache_size if cache_size is not None else os.environ.get("TRACKER_CACHE_SIZE", DEFAULT_CACHE_SIZE)
         self._cache_size = max(0, int(size))
         # sender_id -> (tracker, its fingerprint when saved, number of its events in the database)

@@ -110,3 +110,43 @@ def test_sqlite_runs_in_wal_mode(tmp_path, domain):
     store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "w.db"))
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_a_deleted_database_does_not_get_its_old_wal_back(tmp_path, domain):
+    db = tmp_path / "old.db"
+    store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db))
+
+    async def write():
+        tracker = await store.get_or_create_tracker("old")
+        for event in turn("old conversation"):
+            tracker.update(event)
+        await store.save(tracker)
+
+    run(write())
+    assert db.with_name("old.db-wal").exists()  # the server still runs: the WAL is in use
+    db.unlink()  # "start afresh": someone deletes the database file only
+    fresh = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db))
+    assert run(fresh.retrieve("old")) is None
+    assert run(fresh.keys()) == []
+
+
+def test_on_exit_the_wal_goes_into_the_database_file(tmp_path, domain):
+    import subprocess
+    import sys
+
+    db = tmp_path / "exit.db"
+    script = (
+        "import asyncio\n"
+        "from rasa.shared.core.domain import Domain\n"
+        "from rasa.shared.core.events import UserUttered\n"
+        "from bot.tracker_store import CachedSQLTrackerStore\n"
+        f"store = CachedSQLTrackerStore(domain=Domain.empty(), dialect='sqlite', db={str(db)!r})\n"
+        "async def main():\n"
+        "    tracker = await store.get_or_create_tracker('x')\n"
+        "    tracker.update(UserUttered('hi'))\n"
+        "    await store.save(tracker)\n"
+        "asyncio.run(main())\n")
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True)
+    assert not db.with_name("exit.db-wal").exists()
+    rows = run(SQLTrackerStore(domain=domain, dialect="sqlite", db=str(db)).retrieve("x"))
+    assert [e.text for e in rows.events if isinstance(e, UserUttered)] == ["hi"]
