@@ -28,6 +28,15 @@ def dicts(tracker):
     return [event.as_dict() for event in tracker.events]
 
 
+async def first_turn(store, sender, text):
+    """A new conversation with one saved turn, as the processor makes it."""
+    tracker = await store.get_or_create_tracker(sender)
+    for event in turn(text):
+        tracker.update(event)
+    await store.save(tracker)
+    return tracker
+
+
 def test_what_it_saves_is_what_rasa_reads_back(tmp_path, domain):
     db = str(tmp_path / "tracker.db")
     store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=db)
@@ -52,10 +61,7 @@ def test_a_tracker_changed_but_not_saved_is_read_again_from_the_database(tmp_pat
     store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=str(tmp_path / "t.db"))
 
     async def steps():
-        tracker = await store.get_or_create_tracker("c2")
-        for event in turn("你好"):
-            tracker.update(event)
-        await store.save(tracker)
+        tracker = await first_turn(store, "c2", "你好")
         saved = dicts(tracker)
         changed = await store.retrieve("c2")
         changed.update(UserUttered("lost"))  # e.g. an action failed before the save
@@ -71,10 +77,7 @@ def test_a_new_session_is_cut_as_rasa_cuts_it(tmp_path, domain):
     store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=db)
 
     async def steps():
-        tracker = await store.get_or_create_tracker("c3")
-        for event in turn("old session"):
-            tracker.update(event)
-        await store.save(tracker)
+        tracker = await first_turn(store, "c3", "old session")
         tracker = await store.retrieve("c3")
         for event in [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
                       *turn("new session")]:
@@ -93,10 +96,7 @@ def test_trackers_it_did_not_hand_out_are_saved_the_rasa_way(tmp_path, domain):
     store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=db)
 
     async def steps():
-        tracker = await store.get_or_create_tracker("c4")
-        for event in turn("one"):
-            tracker.update(event)
-        await store.save(tracker)
+        await first_turn(store, "c4", "one")
         full = await store.retrieve_full_tracker("c4")  # not the cached object
         full.update(BotUttered("from an agent"))
         await store.save(full)
@@ -116,13 +116,7 @@ def test_a_deleted_database_does_not_get_its_old_wal_back(tmp_path, domain):
     db = tmp_path / "old.db"
     store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db))
 
-    async def write():
-        tracker = await store.get_or_create_tracker("old")
-        for event in turn("old conversation"):
-            tracker.update(event)
-        await store.save(tracker)
-
-    run(write())
+    run(first_turn(store, "old", "old conversation"))
     assert db.with_name("old.db-wal").exists()  # the server still runs: the WAL is in use
     db.unlink()  # "start afresh": someone deletes the database file only
     fresh = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=str(db))
