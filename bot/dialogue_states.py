@@ -52,10 +52,9 @@ class Replay:
         self.loop_names = {e.name for e in tracker.events if isinstance(e, ActiveLoop) and e.name}
         self.turns: List[PriorTurn] = []
         self.state = tracker.init_copy()
-        self.count = 0
-        self.last_event: Any = None
         self._add(tracker.applied_events())
-        self.count, self.last_event = len(tracker.events), tracker.events[-1] if tracker.events else None
+        self.count = len(tracker.events)
+        self.last_event: Any = tracker.events[-1] if tracker.events else None
 
     def _turn(self, hide_rule_turn: bool) -> PriorTurn:
         prior = self.state

@@ -8,13 +8,10 @@ with the same inputs and outputs. Training still uses Rasa's DaskGraphRunner.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List, Optional, Text, Tuple, Union
 
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
-
-logger = logging.getLogger(__name__)
 
 
 class SequentialGraphRunner(DaskGraphRunner):

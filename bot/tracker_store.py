@@ -7,13 +7,13 @@ before every save, and waiting on SQLite's fsync. The database stays the record 
 `events` table, same rows, so Rasa's tools, our tests and a restart all read it); this
 class only avoids reading back what this process wrote itself:
 
-- A tracker this store handed out and then saved is kept (the `TRACKER_CACHE_SIZE`
-  most recent conversations). The next `retrieve` returns it without touching the database if it
-  still holds exactly the events that were saved; a tracker changed and not saved, a new
-  session (the database keeps only the latest session for `retrieve`) or any other
+- A tracker this store read or saved is kept (the `TRACKER_CACHE_SIZE` most recent
+  conversations). The next `retrieve` returns it without touching the database if it
+  still holds exactly the events in the database; a tracker changed and not saved, a
+  new session (the database keeps only the latest session for `retrieve`) or any other
   tracker object goes the normal way through SQL.
-- A save of a cached tracker inserts only the events after the saved ones, in one
-  statement, instead of first counting the stored rows.
+- A save of a cached tracker writes only the events after the saved ones (Rasa's own
+  save, told which events are new) instead of first counting the stored rows.
 - SQLite runs in WAL mode with synchronous=NORMAL: a commit no longer waits for the
   disk, and a crash of the process loses nothing already committed.
 
@@ -23,23 +23,20 @@ Rasa workers or servers must share a lock store and a database server instead.
 from __future__ import annotations
 
 import atexit
-import json
+import itertools
 import logging
-import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, List, Optional, Text, Tuple
+from typing import Any, Iterator, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from bot import settings
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_CACHE_SIZE = 500  # bot/settings.py; about 0.2 MB per long conversation
-
 
 def remove_orphaned_wal(database: Path) -> None:
     """Delete the WAL files of a database file that is gone (deleted to start afresh).
@@ -57,7 +54,7 @@ def remove_orphaned_wal(database: Path) -> None:
 
 
 def _fingerprint(tracker: DialogueStateTracker) -> Tuple[int, int]:
-    """Changes whenever an event is appended (even to a bounded deque)."""
+    """Changes whenever an event is appended."""
     events = tracker.events
     return len(events), id(events[-1]) if events else 0
 
@@ -74,12 +71,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             # Closing the connections on exit checkpoints the WAL into the database file
             # and removes it, so var/ holds one self-contained file between runs.
             atexit.register(self.engine.dispose)
-        size = cache_size if cache_size is not None else os.environ.get("TRACKER_CACHE_SIZE", DEFAULT_CACHE_SIZE)
-        self._cache_size = max(0, int(size))
-        # sender_id -> (tracker, its fingerprint when saved, number of its events in the database)
-        self._cache: "OrderedDict[str, Tuple[DialogueStateTracker, Tuple[int, int], int]]" = OrderedDict()
-        # Trackers handed out by retrieve() that are not cached yet: sender_id -> (tracker, stored events)
-        self._loaded: "OrderedDict[str, Tuple[DialogueStateTracker, int]]" = OrderedDict()
+        self._cache_size = max(0, cache_size if cache_size is not None else int(settings.get("TRACKER_CACHE_SIZE")))
+        # sender_id -> (the tracker this store handed out, its fingerprint when it last
+        # held exactly the events in the database)
+        self._known: "OrderedDict[str, Tuple[DialogueStateTracker, Tuple[int, int]]]" = OrderedDict()
 
     def _use_sqlite_wal(self) -> None:
         # One pooled connection instead of a new one per query (SQLAlchemy 1.4's default
@@ -99,74 +94,45 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        cached = self._cache.get(sender_id)
-        if cached is not None:
-            tracker, fingerprint, _ = cached
-            if _fingerprint(tracker) == fingerprint:
-                self._cache.move_to_end(sender_id)
-                return tracker
-            del self._cache[sender_id]  # changed but not saved: the database is the truth
+        known = self._known.get(sender_id)
+        if known is not None and _fingerprint(known[0]) == known[1]:
+            self._known.move_to_end(sender_id)
+            return known[0]
+        self._known.pop(sender_id, None)  # changed but not saved: the database is the truth
         tracker = await super().retrieve(sender_id)
-        if tracker is not None and self._cache_size:
-            self._loaded[sender_id] = (tracker, len(tracker.events))
-            self._loaded.move_to_end(sender_id)
-            while len(self._loaded) > self._cache_size:
-                self._loaded.popitem(last=False)
+        if tracker is not None:
+            self._remember(tracker)
         return tracker
-
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        sender_id = tracker.sender_id
-        stored = self._stored_count(tracker)
-        if stored is None:
-            self._forget(sender_id)
-            await super().save(tracker)
-            return
-        await self.stream_events(tracker)
-        new_events = list(tracker.events)[stored:]
-        if new_events:
-            self._insert(sender_id, new_events)
-        if any(isinstance(event, SessionStarted) for event in new_events):
-            # retrieve() returns the latest session only; let the database cut it.
-            self._forget(sender_id)
-            return
-        self._remember(tracker, len(tracker.events))
 
     def _stored_count(self, tracker: DialogueStateTracker) -> Optional[int]:
         """How many of this tracker's events are in the database, if this store knows."""
-        sender_id = tracker.sender_id
-        cached = self._cache.get(sender_id)
-        if cached is not None and cached[0] is tracker:
-            return cached[2]
-        loaded = self._loaded.get(sender_id)
-        if loaded is not None and loaded[0] is tracker:
-            return loaded[1]
-        return None
+        known = self._known.get(tracker.sender_id)
+        return known[1][0] if known is not None and known[0] is tracker else None
 
-    def _insert(self, sender_id: str, events: List[Any]) -> None:
-        rows = []
-        for event in events:
-            data = event.as_dict()
-            rows.append({
-                "sender_id": sender_id,
-                "type_name": event.type_name,
-                "timestamp": data.get("timestamp"),
-                "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                "action_name": data.get("name"),
-                "data": json.dumps(data),
-            })
-        with self.engine.begin() as connection:
-            connection.execute(self.SQLEvent.__table__.insert(), rows)
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The events Rasa's save() writes: for a known tracker, those after the stored ones,
+        without Rasa's count of the stored rows."""
+        stored = self._stored_count(tracker)
+        if stored is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, None)
 
-    def _remember(self, tracker: DialogueStateTracker, stored: int) -> None:
-        sender_id = tracker.sender_id
-        self._loaded.pop(sender_id, None)
-        if tracker.events.maxlen is not None:
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        stored = self._stored_count(tracker)
+        await super().save(tracker)
+        if stored is None or self._stored_count(tracker) is None or any(
+                isinstance(event, SessionStarted) for event in itertools.islice(tracker.events, stored, None)):
+            # Not ours, or a new session (retrieve() returns the latest session only, as
+            # the database cuts it): the next retrieve() reads the database.
+            self._known.pop(tracker.sender_id, None)
+        else:
+            self._remember(tracker)
+
+    def _remember(self, tracker: DialogueStateTracker) -> None:
+        """`tracker` now holds exactly the conversation's events in the database."""
+        if not self._cache_size or tracker.events.maxlen is not None:
             return  # a bounded tracker drops events; its count would no longer say what is stored
-        self._cache[sender_id] = (tracker, _fingerprint(tracker), stored)
-        self._cache.move_to_end(sender_id)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-
-    def _forget(self, sender_id: str) -> None:
-        self._cache.pop(sender_id, None)
-        self._loaded.pop(sender_id, None)
+        self._known[tracker.sender_id] = (tracker, _fingerprint(tracker))
+        self._known.move_to_end(tracker.sender_id)
+        while len(self._known) > self._cache_size:
+            self._known.popitem(last=False)

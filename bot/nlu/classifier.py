@@ -177,7 +177,7 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
         try:
             with model_storage.read_from(resource) as model_dir:
                 component.clf = CalibratedLinearScorer.load(model_dir / f"{resource.name}.npz")
-        except (ValueError, FileNotFoundError):
+        except ValueError:
             # Not trained yet (training graph's run node): the fresh classifier is right.
             pass
         return component
