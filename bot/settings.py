@@ -51,6 +51,11 @@ DEFAULTS: Dict[str, str] = {
     "AGENT_USERNAME": "agent",
     "AGENT_PASSWORD": "",
     "AGENT_SECRET": "",
+    # Privacy check (last 4 phone digits): this many wrong answers for one order, or from
+    # one conversation, within VERIFY_LOCK_MINUTES lock it for that long.
+    "VERIFY_MAX_FAILURES": "5",
+    "VERIFY_MAX_FAILURES_PER_CONVERSATION": "10",
+    "VERIFY_LOCK_MINUTES": "60",
     # Agents' hours, e.g. "09:00-22:00" in the shop's time zone; empty = shop.yml's service_hours.
     "SERVICE_HOURS": "",
     # Rough minutes per customer ahead in the hand-off queue (the wait the bot announces).

@@ -1,18 +1,26 @@
-"""Greeting, valediction and the two-step fallback (seed 002 规范用语, seed 003 §1 and §8)."""
+"""Greeting, valediction, the two-step fallback, leaving a form, and the loop apology
+(seed 002 规范用语, seed 003 §1 and §8)."""
 from __future__ import annotations
 
 import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import agent_name, language_of, say
+from bot.actions.common import agent_name, intent_of, language_of, latest_text, say, user_turns
 
 MISS_INTENTS = {"nlu_fallback", "out_of_scope"}
 # A message with no letter, digit or Chinese character: empty, whitespace, emoji, control characters.
 HAS_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
+# What an open form was collecting; cleared when the customer leaves it.
+FORM_SLOTS = ("requested_slot", "rec_category", "new_address", "new_address_region", "remedy",
+              "pending_confirmation", "order_flow_stopped")
+
+
+def close_form() -> List[EventType]:
+    return [ActiveLoop(None)] + [SlotSet(slot, None) for slot in FORM_SLOTS]
 
 
 class ActionGreet(Action):
@@ -36,14 +44,9 @@ class ActionGoodbye(Action):
 
 
 def previous_user_intent(tracker: Tracker) -> str:
-    """The intent of the user message before the latest one ('' if none)."""
-    seen = 0
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            seen += 1
-            if seen == 2:
-                return ((event.get("parse_data") or {}).get("intent") or {}).get("name") or ""
-    return ""
+    """The intent of the customer's message before the latest one ('' if none)."""
+    turns = user_turns(tracker)
+    return ((turns[-2].get("parse_data") or {}).get("intent") or {}).get("name") or "" if len(turns) > 1 else ""
 
 
 class ActionFallback(Action):
@@ -54,14 +57,46 @@ class ActionFallback(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        text = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if previous_user_intent(tracker) in MISS_INTENTS:
-            say(dispatcher, tracker, "utter_fallback_offer_human")
-        elif not HAS_CONTENT.search(text):
+        if not HAS_CONTENT.search(latest_text(tracker)):
             say(dispatcher, tracker, "utter_empty_message")
-        elif intent == "out_of_scope":
+        elif previous_user_intent(tracker) in MISS_INTENTS:
+            say(dispatcher, tracker, "utter_fallback_offer_human")
+        elif intent_of(tracker) == "out_of_scope":
             say(dispatcher, tracker, "utter_out_of_scope")
         else:
             say(dispatcher, tracker, "utter_fallback_rephrase")
         return []
+
+
+class ActionLeaveForm(Action):
+    """The customer left an open form ("算了", "不用了", "never mind", "bye", "thanks"):
+    close it politely in the words that fit what they said."""
+
+    def name(self) -> Text:
+        return "action_leave_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        intent = intent_of(tracker)
+        events = close_form()
+        if intent == "goodbye":
+            say(dispatcher, tracker, "utter_goodbye")
+            events.append(SlotSet("conversation_closed", True))
+        elif intent == "thank":
+            say(dispatcher, tracker, "utter_youre_welcome")
+        else:
+            say(dispatcher, tracker, "utter_form_left")
+        return events
+
+
+class ActionRecover(Action):
+    """The dialogue went in circles within one turn (bot.policies): apologise, offer a
+    person, close any open form, and stay ready for the next message."""
+
+    def name(self) -> Text:
+        return "action_recover"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        say(dispatcher, tracker, "utter_loop_recover")
+        return close_form()

@@ -15,8 +15,8 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, ConversationPaused, Slot
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import settings
-from bot.actions.common import agent_name, language_of, say, shop, shop_now
-from bot.shop.store import Ticket, default_store
+from bot.actions.common import agent_name, intent_of, language_of, off_loop, say, shop, shop_now
+from bot.shop.store import Store, Ticket, default_store
 
 TRANSCRIPT_LENGTH = 20
 
@@ -64,23 +64,45 @@ def summary(tracker: Tracker, reason: str) -> str:
 
 
 def handoff_reason(tracker: Tracker) -> str:
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
     return {"request_human": "customer asked", "affirm": "customer asked",
-            "complain": "upset customer"}.get(intent, "bot could not resolve")
+            "complain": "upset customer"}.get(intent_of(tracker), "bot could not resolve")
+
+
+def open_handoff(store: Store, conversation_id: str) -> Optional[int]:
+    """The conversation's hand-off that an agent has not ended yet, if any."""
+    with store.session() as session:
+        ticket = (session.query(Ticket.id).filter(Ticket.kind == "handoff", Ticket.conversation_id == conversation_id,
+                                                  Ticket.status.in_(("waiting", "active"))).first())
+    return ticket[0] if ticket else None
+
+
+def queue_position(store: Store, ticket: int) -> int:
+    with store.session() as session:
+        return session.query(Ticket).filter(Ticket.kind == "handoff", Ticket.status == "waiting",
+                                            Ticket.id <= ticket).count()
 
 
 class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         reason = tracker.get_slot("handoff_reason") or handoff_reason(tracker)
         store = default_store()
         available = agents_available()
-        ticket = store.open_ticket(
-            kind="handoff", status="waiting", conversation_id=tracker.sender_id,
+        closing = [SlotSet("handoff_reason", None), ActiveLoop(None), SlotSet("requested_slot", None)]
+        # Paused, the bot stops before its usual action_listen; logging it here keeps the
+        # next turns (the agent's end of hand-off, the customer's messages) user turns.
+        # An open form (order, complaint) is closed: the agent takes it from here.
+        pause = [ConversationPaused(), ActionExecuted("action_listen")] if available else []
+        waiting = await off_loop(open_handoff, store, tracker.sender_id)
+        if waiting:  # one hand-off per conversation: asking again keeps the place in the queue
+            say(dispatcher, tracker, "utter_handoff_already", ticket=waiting)
+            return closing + pause
+        ticket = await off_loop(
+            store.open_ticket, kind="handoff", status="waiting", conversation_id=tracker.sender_id,
             channel=tracker.get_latest_input_channel(), language=language, reason=reason,
             category=tracker.get_slot("complaint_category"), order_id=tracker.get_slot("order_id"),
             remedies=tracker.get_slot("remedies_offered") or [], summary=summary(tracker, reason),
@@ -89,17 +111,11 @@ class ActionHandoff(Action):
             start, end = service_hours()
             say(dispatcher, tracker, "utter_handoff_after_hours", hours=f"{start:%H:%M}-{end:%H:%M}",
                 back=f"{start:%H:%M}", ticket=ticket)
-            return [SlotSet("handoff_reason", None)]
-        with store.session() as session:
-            position = session.query(Ticket).filter(Ticket.kind == "handoff", Ticket.status == "waiting",
-                                                    Ticket.id <= ticket).count()
+            return closing
+        position = await off_loop(queue_position, store, ticket)
         minutes = position * int(settings.get("AVERAGE_HANDLING_MINUTES"))
         say(dispatcher, tracker, "utter_handoff_queued", position=position, minutes=minutes)
-        # Paused, the bot stops before its usual action_listen; logging it here keeps the
-        # next turns (the agent's end of hand-off, the customer's messages) user turns.
-        # An open form (order, complaint) is closed: the agent takes it from here.
-        return [SlotSet("handoff_reason", None), ActiveLoop(None), SlotSet("requested_slot", None),
-                ConversationPaused(), ActionExecuted("action_listen")]
+        return closing + pause
 
 
 class ActionHandoffEnded(Action):

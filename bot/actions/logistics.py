@@ -1,51 +1,36 @@
 """Orders and logistics (seed 003 §4-§6): tracking behind a privacy check, the courier
 disclaimer, urging the courier, address changes and cancellations with confirmation,
 and delivery answers before buying (SF Express for the hurried, EMS for remote regions).
+
+The privacy check: an order id of the right shape is always answered the same way (the
+bot asks for the last 4 digits of the order's phone), whether the order exists or not,
+so order ids cannot be enumerated. Wrong digits are counted per order and per
+conversation in the shop store; too many lock the order for a while
+(VERIFY_MAX_FAILURES, VERIFY_LOCK_MINUTES), whatever conversation or channel tries.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import format_day, format_time, language_of, say, shop
+from bot import settings
+from bot.actions.common import (entity_value, entity_values, fmt, format_day, format_time, intent_of,
+                                language_of, last_bot_response, off_loop, say, shop)
+from bot.actions.forms import ShopFormValidation
 from bot.shop import logistics
 from bot.shop.orders import OrderRecord, OrderSourceUnavailable, order_source
 from bot.shop.store import default_store
 
-MAX_ATTEMPTS = 3
-# Not \b: in "订单号so20261101" the id touches a Chinese character, also a word character.
-ORDER_ID_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])[Ss][Oo]\d{8}(?![0-9])")
-# Words of a customer who needs the parcel fast (seed 003 §5: the very anxious buyer).
-HURRY = re.compile(r"急|赶时间|加急|尽快|快点|必须.{0,4}[到送]|[一两二三四五1-5]天.{0,3}[到送内]|周[一二三四五六日天]前|"
-                   r"(?i:urgent|asap|hurry|rush|fast|quick|need it by|by (mon|tues|wednes|thurs|fri|satur|sun)day|"
-                   r"before (mon|tues|wednes|thurs|fri|satur|sun)day|within \d+ days?)")
-STATE = {
-    "in_transit": {"zh": "正在运输中", "en": "is on its way"},
-    "delayed": {"zh": "在运输途中出现了延误", "en": "has been delayed in transit"},
-    "out_for_delivery": {"zh": "正在派送中", "en": "is out for delivery"},
-    "unpaid": {"zh": "待付款", "en": "awaiting payment"},
-    "paid": {"zh": "已付款待发货", "en": "paid, awaiting dispatch"},
-    "delivered": {"zh": "已签收", "en": "delivered"},
-    "returned": {"zh": "已退货", "en": "returned"},
-    "cancelled": {"zh": "已取消", "en": "cancelled"},
-}
-
+ORDER_INTENTS = ("check_order_status", "complain_delivery_delay", "change_address", "cancel_order")
 STATUS_RESPONSES = {"unpaid": "utter_order_unpaid", "paid": "utter_order_paid",
                     "returned": "utter_order_returned", "cancelled": "utter_order_cancelled"}
-
-
-def order_id_in_reply(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[str]:
-    """The order id in what the customer answered, or a clear word on the expected shape."""
-    found = ORDER_ID_IN_TEXT.search(str(value or ""))
-    if not found:
-        say(dispatcher, tracker, "utter_order_id_invalid", value=str(value)[:40])
-        return None
-    return found.group().upper()
+CONFIRM_QUESTIONS = {"cancel": ("utter_confirm_cancel", "utter_confirm_cancel_paid"),
+                     "address": ("utter_confirm_address", "utter_confirm_address_remote")}
+SF_MAX_KG = 30  # couriers.yml: SF takes items under 30 kg only
 
 
 def named(item: Optional[Dict[str, Any]], language: str) -> str:
@@ -56,20 +41,30 @@ def courier_name(courier_id: Optional[str], language: str) -> str:
     return named(shop().courier_table.get(courier_id or ""), language)
 
 
-def lookup(order_id: str) -> Optional[OrderRecord]:
-    return order_source(shop()).get(order_id)
+def state_name(status: str, language: str) -> str:
+    return shop().policies["order_states"][status][language]
 
 
-def refund_note(order: OrderRecord, language: str) -> str:
-    if not order.paid_at:
-        return ""
-    return ("已付款项会按原支付方式退回，一般1-3个工作日到账。" if language == "zh"
-            else "The payment goes back to the original payment method, usually within 1-3 working days.")
+async def lookup(order_id: str) -> Optional[OrderRecord]:
+    return await off_loop(order_source(shop()).get, order_id)
 
 
-class ValidateOrderForm(FormValidationAction):
-    """Identify the order, then the customer: nothing personal is shown before the last
-    4 digits of the order's phone match; three misses lock that order for the conversation."""
+def _limits() -> Dict[str, int]:
+    return {"order": int(settings.get("VERIFY_MAX_FAILURES")),
+            "conversation": int(settings.get("VERIFY_MAX_FAILURES_PER_CONVERSATION")),
+            "minutes": int(settings.get("VERIFY_LOCK_MINUTES"))}
+
+
+def _lock_minutes(order_id: str, conversation_id: str) -> int:
+    limits, store = _limits(), default_store()
+    return max(store.verification_lock_minutes(f"order:{order_id}", limits["order"], limits["minutes"]),
+               store.verification_lock_minutes(f"conversation:{conversation_id}", limits["conversation"],
+                                               limits["minutes"]))
+
+
+class ValidateOrderForm(ShopFormValidation):
+    """Identify the order, then the customer: nothing about an order is shown, not even
+    whether it exists, before the last 4 digits of its phone match."""
 
     def name(self) -> Text:
         return "validate_order_form"
@@ -83,91 +78,125 @@ class ValidateOrderForm(FormValidationAction):
             return ["order_id"]
         return domain_slots
 
-    def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          domain: DomainDict) -> Dict[Text, Any]:
-        order_id = order_id_in_reply(value, dispatcher, tracker)
-        if not order_id:
+    async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        """What the customer gave instead of an order id: say what it is, ask again."""
+        if not self.requested(tracker, "order_id") or entity_value(tracker, "order_id") or not self.answering(tracker):
+            return {}
+        tracking = entity_value(tracker, "tracking_no")
+        other = entity_value(tracker, "reference") or entity_value(tracker, "phone_number")
+        if tracking:
+            say(dispatcher, tracker, "utter_tracking_not_order_id", value=tracking)
+        elif other:
+            say(dispatcher, tracker, "utter_order_id_invalid", value=str(other)[:40])
+        elif intent_of(tracker) not in ORDER_INTENTS:
+            return {}  # something else: the form steps aside and the question is answered
+        return {"order_id": None}  # asked again below
+
+    async def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> Dict[Text, Any]:
+        if not value:
             return {"order_id": None}
-        if order_id in (tracker.get_slot("locked_orders") or []):
-            say(dispatcher, tracker, "utter_order_locked", order_id=order_id)
+        order_id = str(value).upper()
+        minutes = await off_loop(_lock_minutes, order_id, tracker.sender_id)
+        if minutes:
+            say(dispatcher, tracker, "utter_order_locked", minutes=minutes)
             return {"order_id": None, "order_flow_stopped": True}
-        say(dispatcher, tracker, "utter_please_wait")
-        try:
-            order = lookup(order_id)
-        except OrderSourceUnavailable:
-            say(dispatcher, tracker, "utter_order_source_down")
-            return {"order_id": None, "order_flow_stopped": True}
-        if order is None:
-            say(dispatcher, tracker, "utter_order_not_found", order_id=order_id)
-            return {"order_id": None}
         slots: Dict[Text, Any] = {"order_id": order_id}
         if order_id != tracker.get_slot("verified_order"):
-            slots.update(phone_last4=None, verify_failures=0)
+            slots["phone_last4"] = None
         return slots
 
-    def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        if not self.requested(tracker, "phone_last4") or not self.answering(tracker):
+            return {}
+        digits = entity_value(tracker, "phone_last4")
+        phone = entity_value(tracker, "phone_number")
+        if digits or phone:
+            return {"phone_last4": str(digits or phone)[-4:]}
+        if intent_of(tracker) in ORDER_INTENTS and not entity_value(tracker, "order_id"):
+            # "到底到哪了啊" while the digits are asked: the details come once they match.
+            say(dispatcher, tracker, "utter_order_verify_first")
+            return {"phone_last4": None}
+        return {}
+
+    async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[Text, Any]:
+        if not value:
+            return {"phone_last4": None}
         order_id = tracker.get_slot("order_id")
-        digits = re.findall(r"\d{4}", str(value or ""))
+        minutes = await off_loop(_lock_minutes, order_id, tracker.sender_id)
+        if minutes:
+            say(dispatcher, tracker, "utter_order_locked", minutes=minutes)
+            return {"phone_last4": None, "order_id": None, "order_flow_stopped": True}
         try:
-            order = lookup(order_id) if order_id else None
+            order = await lookup(order_id) if order_id else None
         except OrderSourceUnavailable:
             say(dispatcher, tracker, "utter_order_source_down")
             return {"phone_last4": None, "order_flow_stopped": True}
-        if order and digits and order.phone_matches(digits[-1]):
-            return {"phone_last4": digits[-1], "verified_order": order_id, "verify_failures": 0}
-        failures = int(tracker.get_slot("verify_failures") or 0) + 1
-        if failures >= MAX_ATTEMPTS:
-            say(dispatcher, tracker, "utter_order_locked", order_id=order_id)
-            locked = list(tracker.get_slot("locked_orders") or []) + [order_id]
-            return {"phone_last4": None, "order_id": None, "verify_failures": 0,
-                    "locked_orders": locked, "order_flow_stopped": True}
-        say(dispatcher, tracker, "utter_phone_mismatch", remaining=MAX_ATTEMPTS - failures)
-        return {"phone_last4": None, "verify_failures": failures}
+        store = default_store()
+        if order is not None and order.phone_matches(value):
+            await off_loop(store.clear_verification_failures, f"order:{order_id}")
+            return {"phone_last4": value, "verified_order": order_id}
+        await off_loop(store.record_verification_failure, f"order:{order_id}", f"conversation:{tracker.sender_id}")
+        minutes = await off_loop(_lock_minutes, order_id, tracker.sender_id)
+        if minutes:
+            say(dispatcher, tracker, "utter_order_locked", minutes=minutes)
+            return {"phone_last4": None, "order_id": None, "order_flow_stopped": True}
+        say(dispatcher, tracker, "utter_phone_mismatch")
+        return {"phone_last4": None}
 
 
 class ActionOrderFollowup(Action):
-    """The verified order, then what the customer came for: status, delay, address, cancel."""
+    """The verified order, then what the customer came for: status, delay, address, cancel.
+    At most three messages: the facts, the disclaimer or the complaint, what we do."""
 
     def name(self) -> Text:
         return "action_order_followup"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("order_flow_stopped"):
             return [SlotSet("order_flow_stopped", None)]
         order_id = tracker.get_slot("order_id")
+        if not order_id or order_id != tracker.get_slot("verified_order"):
+            return []
         try:
-            order = lookup(order_id) if order_id else None
+            order = await lookup(order_id)
         except OrderSourceUnavailable:
             say(dispatcher, tracker, "utter_order_source_down")
             return []
-        if order is None or order_id != tracker.get_slot("verified_order"):
+        if order is None:
             return []
         purpose = tracker.get_slot("order_purpose") or "status"
+        events: List[EventType] = [SlotSet("topic", "order")]
         if purpose == "address":
-            return self.change_address(dispatcher, tracker, order)
+            return events + self.change_address(dispatcher, tracker, order)
         if purpose == "cancel":
-            return self.cancel(dispatcher, tracker, order)
-        self.tell_status(dispatcher, tracker, order)
-        if purpose == "delay" or logistics.is_overdue(shop(), order):
-            return self.handle_delay(dispatcher, tracker, order)
-        return []
+            return events + self.cancel(dispatcher, tracker, order)
+        overdue = logistics.is_overdue(shop(), order)
+        self.tell_status(dispatcher, tracker, order, with_estimate=not overdue)
+        if purpose == "delay" or overdue:
+            return events + await self.handle_delay(dispatcher, tracker, order, overdue)
+        if order.status in ("in_transit", "delayed", "out_for_delivery"):
+            say(dispatcher, tracker, "utter_courier_disclaimer")
+        return events
 
-    def tell_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord) -> None:
+    def tell_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord,
+                    with_estimate: bool = True) -> None:
         language = language_of(tracker)
         dispatch_days = shop().couriers.get("dispatch_days", 2)
         courier = courier_name(order.courier or shop().couriers["default"], language)
         if order.status in ("in_transit", "delayed", "out_for_delivery"):
             scan = (order.scans or [{}])[-1]
-            last_scan = (f"{format_time(scan['at'], language)} {scan['location'][language]} {scan['text'][language]}"
-                         if scan else "-")
+            last_scan = fmt("scan", language, time=format_time(scan["at"], language),
+                            location=scan["location"][language], text=scan["text"][language]) if scan else "-"
             window = logistics.promised_window(shop(), order)
-            when = "-" if not window else (
-                f"{format_day(window[0], language)}至{format_day(window[1], language)}" if language == "zh"
-                else f"between {format_day(window[0], language)} and {format_day(window[1], language)}")
-            say(dispatcher, tracker, "utter_order_shipped", order_id=order.id, state=STATE[order.status][language],
-                courier=courier, tracking_no=order.tracking_no, last_scan=last_scan, window=when)
+            start, end = (format_day(window[0], language), format_day(window[1], language)) if window else ("-", "-")
+            say(dispatcher, tracker, "utter_order_shipped", order_id=order.id,
+                state=state_name(order.status, language), courier=courier, tracking_no=order.tracking_no,
+                last_scan=last_scan, start=start, end=end)
         elif order.status == "delivered":
             say(dispatcher, tracker, "utter_order_delivered", order_id=order.id,
                 delivered=format_day(order.delivered_at, language))
@@ -175,71 +204,91 @@ class ActionOrderFollowup(Action):
             say(dispatcher, tracker, STATUS_RESPONSES[order.status], order_id=order.id,
                 dispatch_days=dispatch_days, courier=courier)
 
-    def handle_delay(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                     order: OrderRecord) -> List[Dict[Text, Any]]:
-        """Facts first (already said), then the shop's disclaimer, then what the shop does:
+    async def handle_delay(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord,
+                           overdue: bool) -> List[EventType]:
+        """Facts first (already said), then the shop's disclaimer and what the shop does:
         urge the courier; past the courier's promised days, the complaint sequence."""
         language = language_of(tracker)
         if order.status in ("unpaid", "paid"):
             say(dispatcher, tracker, "utter_not_shipped_yet", order_id=order.id,
                 dispatch_days=shop().couriers.get("dispatch_days", 2))
-        if order.status not in ("paid", "in_transit", "delayed", "out_for_delivery"):
             return []
-        say(dispatcher, tracker, "utter_courier_disclaimer")
-        if order.status == "paid":
+        if order.status not in ("in_transit", "delayed", "out_for_delivery"):
             return []
         courier = courier_name(order.courier, language)
-        store = default_store()
         common = dict(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
                       language=language, order_id=order.id)
-        if logistics.is_overdue(shop(), order):
-            ticket = store.open_ticket(kind="delivery_complaint", reason="overdue", category="delay",
-                                       summary=f"{order.id} overdue by {logistics.days_late(shop(), order)} day(s)",
-                                       **common)
-            say(dispatcher, tracker, "utter_order_overdue", courier=courier, ticket=ticket,
-                days_late=max(1, logistics.days_late(shop(), order)))
-            # Past the promised date the delay is a complaint: position, remedies, apology.
-            return [SlotSet("complaint_category", "delay"), FollowupAction("action_complaint_position")]
-        ticket = store.open_ticket(kind="urge_courier", reason="customer asked", category="delay",
-                                   summary=f"Urge {order.courier} for {order.id}", **common)
+        store = default_store()
+        if overdue:
+            days_late = max(1, logistics.days_late(shop(), order))
+            ticket = await off_loop(store.open_ticket, kind="delivery_complaint", reason="overdue", category="delay",
+                                    summary=f"{order.id} overdue by {days_late} day(s)", **common)
+            position = next(p for p in shop().policies["complaint_policies"] if p["category"] == "delay")
+            say(dispatcher, tracker, "utter_order_overdue", courier=courier, ticket=ticket, days_late=days_late,
+                position=position["position"][language])
+            # Past the promised date the delay is a complaint: the remedies come next.
+            return [SlotSet("complaint_category", "delay"), SlotSet("remedies_offered", position["remedies"]),
+                    FollowupAction("remedy_form")]
+        say(dispatcher, tracker, "utter_courier_disclaimer")
+        ticket = await off_loop(store.open_ticket, kind="urge_courier", reason="customer asked", category="delay",
+                                summary=f"Urge {order.courier} for {order.id}", **common)
         say(dispatcher, tracker, "utter_courier_urged", courier=courier, ticket=ticket)
         return []
 
     def change_address(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       order: OrderRecord) -> List[Dict[Text, Any]]:
+                       order: OrderRecord) -> List[EventType]:
         language = language_of(tracker)
         if order.status in shop().policies["order_rules"]["address_change_allowed_states"]:
             return [SlotSet("new_address", None), FollowupAction("address_form")]
         if order.status in ("cancelled", "returned", "delivered"):
-            say(dispatcher, tracker, "utter_order_closed", order_id=order.id, state=STATE[order.status][language])
+            say(dispatcher, tracker, "utter_order_closed", order_id=order.id, state=state_name(order.status, language))
         else:
             say(dispatcher, tracker, "utter_address_change_shipped", order_id=order.id,
                 courier=courier_name(order.courier, language), tracking_no=order.tracking_no)
         return []
 
-    def cancel(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-               order: OrderRecord) -> List[Dict[Text, Any]]:
+    def cancel(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord) -> List[EventType]:
         language = language_of(tracker)
         if order.status in shop().policies["order_rules"]["cancel_allowed_states"]:
-            say(dispatcher, tracker, "utter_confirm_cancel", order_id=order.id, refund_note=refund_note(order, language))
-            return [SlotSet("awaiting_confirmation", True), SlotSet("pending_confirmation", "cancel")]
+            say(dispatcher, tracker, "utter_confirm_cancel_paid" if order.paid_at else "utter_confirm_cancel",
+                order_id=order.id)
+            return [SlotSet("pending_confirmation", "cancel")]
         if order.status in ("cancelled", "returned"):
-            say(dispatcher, tracker, "utter_order_closed", order_id=order.id, state=STATE[order.status][language])
+            say(dispatcher, tracker, "utter_order_closed", order_id=order.id, state=state_name(order.status, language))
             return []
-        returns = shop().policies["returns"]
-        say(dispatcher, tracker, "utter_cancel_not_possible", order_id=order.id, days=returns["no_reason_days"],
-            condition=returns["condition"][language])
+        say(dispatcher, tracker, "utter_cancel_not_possible", order_id=order.id,
+            days=shop().policies["returns"]["no_reason_days"])
         return []
+
+
+def _ranges(courier: Dict[str, Any]) -> Dict[str, Any]:
+    ranges = logistics.courier_ranges(courier)
+    return {key: f"{value:g}" if key.startswith("surcharge") else value for key, value in ranges.items()}
 
 
 def region_in_latest_message(tracker: Tracker) -> Optional[str]:
     """The region named in the latest message. An address may name several places
     ("8 Beijing Road, Urumqi, Xinjiang"): Chinese addresses start with the province,
     English ones end with it."""
-    regions = [e.get("value") for e in tracker.latest_message.get("entities") or [] if e.get("entity") == "region"]
+    regions = entity_values(tracker, "region")
     if not regions:
         return None
     return regions[0] if language_of(tracker) == "zh" else regions[-1]
+
+
+class ValidateAddressForm(ShopFormValidation):
+    """The new address: a reply that reads as an address (the NLU's `address` entity).
+    Anything else is a question or a change of mind, answered outside the form."""
+
+    def name(self) -> Text:
+        return "validate_address_form"
+
+    async def extract_new_address(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        address = entity_value(tracker, "address")
+        if not self.requested(tracker, "new_address") or not address or not self.answering(tracker):
+            return {}
+        return {"new_address": str(address).strip()[:300], "new_address_region": region_in_latest_message(tracker)}
 
 
 class ActionConfirmAddress(Action):
@@ -252,62 +301,61 @@ class ActionConfirmAddress(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
-        address = (tracker.get_slot("new_address") or "").strip()[:300]
-        region_id = region_in_latest_message(tracker)
+        address = tracker.get_slot("new_address") or ""
+        region_id = tracker.get_slot("new_address_region")
         zone = logistics.zone_of(shop(), region_id)
-        region = named(shop().regions.get(region_id or ""), language)
         if zone == "unserved":
-            say(dispatcher, tracker, "utter_shipping_unserved", region=region)
+            say(dispatcher, tracker, "utter_shipping_unserved", region=named(shop().regions.get(region_id), language))
             return [SlotSet("new_address", None)]
-        note = ""
         if zone == "remote":
             option = logistics.standard_option(shop(), region_id)
-            note = (f"该地址属于偏远地区，将改发{named(option.courier, language)}，需补运费差价{option.surcharge:g}元。"
-                    if language == "zh" else
-                    f"This address is in a remote region, so it will ship by {named(option.courier, language)} "
-                    f"with a {option.surcharge:g} yuan surcharge. ")
-        say(dispatcher, tracker, "utter_confirm_address", address=address, courier_note=note)
-        return [SlotSet("new_address_region", region_id), SlotSet("awaiting_confirmation", True),
-                SlotSet("pending_confirmation", "address")]
+            say(dispatcher, tracker, "utter_confirm_address_remote", address=address,
+                courier=named(option.courier, language), surcharge=f"{option.surcharge:g}")
+        else:
+            say(dispatcher, tracker, "utter_confirm_address", address=address)
+        return [SlotSet("pending_confirmation", "address")]
 
 
-class ActionResolveConfirmation(Action):
+def confirmation_open(tracker: Tracker) -> Optional[str]:
+    """The yes/no question the customer's latest message answers: it must be the bot's
+    last message, so a "好的" later in the conversation never cancels an order."""
+    pending = tracker.get_slot("pending_confirmation")
+    if pending in CONFIRM_QUESTIONS and last_bot_response(tracker) in CONFIRM_QUESTIONS[pending]:
+        return pending
+    return None
+
+
+async def resolve_confirmation(dispatcher: CollectingDispatcher, tracker: Tracker, pending: str) -> List[EventType]:
     """The customer's yes or no to the open question; only a yes changes anything."""
-
-    def name(self) -> Text:
-        return "action_resolve_confirmation"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        language = language_of(tracker)
-        yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
-        pending = tracker.get_slot("pending_confirmation")
-        order_id = tracker.get_slot("order_id")
-        reset = [SlotSet("awaiting_confirmation", False), SlotSet("pending_confirmation", None)]
-        if order_id != tracker.get_slot("verified_order"):
-            return reset
-        source = order_source(shop())
-        try:
-            order = source.get(order_id)
-            if pending == "cancel":
-                if yes:
-                    source.cancel(order_id)
-                    say(dispatcher, tracker, "utter_cancel_done", order_id=order_id,
-                        refund_note=refund_note(order, language))
-                else:
-                    say(dispatcher, tracker, "utter_cancel_kept", order_id=order_id)
-            elif pending == "address":
-                address = tracker.get_slot("new_address")
-                if yes and address:
-                    source.update_address(order_id, {"region": tracker.get_slot("new_address_region") or "",
-                                                     "detail": address})
-                    say(dispatcher, tracker, "utter_address_changed", order_id=order_id, address=address)
-                else:
-                    say(dispatcher, tracker, "utter_address_kept", order_id=order_id)
-                reset.append(SlotSet("new_address", None))
-        except OrderSourceUnavailable:
-            say(dispatcher, tracker, "utter_order_source_down")
+    yes = intent_of(tracker) == "affirm"
+    order_id = tracker.get_slot("order_id")
+    reset: List[EventType] = [SlotSet("pending_confirmation", None)]
+    if not order_id or order_id != tracker.get_slot("verified_order"):
         return reset
+    source = order_source(shop())
+    try:
+        order = await off_loop(source.get, order_id)
+        if order is None:
+            return reset
+        if pending == "cancel":
+            if yes:
+                await off_loop(source.cancel, order_id)
+                say(dispatcher, tracker, "utter_cancel_done_paid" if order.paid_at else "utter_cancel_done",
+                    order_id=order_id)
+            else:
+                say(dispatcher, tracker, "utter_cancel_kept", order_id=order_id)
+        else:
+            address = tracker.get_slot("new_address")
+            if yes and address:
+                await off_loop(source.update_address, order_id,
+                               {"region": tracker.get_slot("new_address_region") or "", "detail": address})
+                say(dispatcher, tracker, "utter_address_changed", order_id=order_id, address=address)
+            else:
+                say(dispatcher, tracker, "utter_address_kept", order_id=order_id)
+            reset.append(SlotSet("new_address", None))
+    except OrderSourceUnavailable:
+        say(dispatcher, tracker, "utter_order_source_down")
+    return reset
 
 
 class ActionShippingInfo(Action):
@@ -321,55 +369,97 @@ class ActionShippingInfo(Action):
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         data = shop()
-        entities = tracker.latest_message.get("entities") or []
+        events: List[EventType] = [SlotSet("topic", "shipping")]
+        if "free_shipping" in entity_values(tracker, "topic"):
+            free = next(p for p in data.promotions if p.get("type") == "free_shipping")
+            say(dispatcher, tracker, "utter_free_shipping", text=free["summary"][language])
+            return events
         region_id = region_in_latest_message(tracker) or tracker.get_slot("region")
-        courier_id = next((e["value"] for e in entities if e.get("entity") == "courier"), None)
-        hurried = bool(HURRY.search(tracker.latest_message.get("text") or ""))
-        default = data.courier_table[data.couriers["default"]]
-        if not region_id:
+        courier_id = entity_value(tracker, "courier")
+        hurried = bool(entity_values(tracker, "urgency"))
+        if courier_id and courier_id != data.couriers["default"]:
+            self.answer_for_courier(dispatcher, tracker, courier_id, region_id)
+        elif not region_id:
+            default = data.courier_table[data.couriers["default"]]
             say(dispatcher, tracker, "utter_shipping_general", warehouse=data.couriers["warehouse"][language],
-                dispatch_days=data.couriers.get("dispatch_days", 2), courier=named(default, language),
-                courier_note=default["note"][language])
-            return []
-        region = named(data.regions[region_id], language)
+                dispatch_days=data.couriers.get("dispatch_days", 2), courier=named(default, language))
+            if hurried:
+                self.fast_option(dispatcher, tracker, None)
+            return events
+        else:
+            if not self.answer_for_region(dispatcher, tracker, region_id):
+                return events
+            if hurried:
+                self.fast_option(dispatcher, tracker, region_id)
+        say(dispatcher, tracker, "utter_courier_disclaimer")
+        return events + ([SlotSet("region", region_id)] if region_id else [])
+
+    def answer_for_region(self, dispatcher: CollectingDispatcher, tracker: Tracker, region_id: str) -> bool:
+        language = language_of(tracker)
+        data = shop()
+        region = named(data.regions.get(region_id), language)
         zone = logistics.zone_of(data, region_id)
         if zone == "unserved":
             say(dispatcher, tracker, "utter_shipping_unserved", region=region)
-            return []
+            return False
         standard = logistics.standard_option(data, region_id)
-        if courier_id:
-            self.answer_for_courier(dispatcher, tracker, courier_id, region_id, region, standard)
-        elif zone == "remote":
+        if zone == "remote":
             say(dispatcher, tracker, "utter_shipping_remote", region=region, courier=named(standard.courier, language),
                 days_min=standard.days[0], days_max=standard.days[1], surcharge=f"{standard.surcharge:g}",
-                reason=standard.courier.get("reason_expensive", {}).get(language, ""))
+                reason=standard.courier.get("reason_short", {}).get(language, ""))
         else:
             say(dispatcher, tracker, "utter_shipping_region", region=region, courier=named(standard.courier, language),
                 days_min=standard.days[0], days_max=standard.days[1])
-        if hurried and courier_id is None:
+        return True
+
+    def fast_option(self, dispatcher: CollectingDispatcher, tracker: Tracker, region_id: Optional[str]) -> None:
+        """Seed 003 §5: the very anxious buyer is offered SF Express with its surcharge."""
+        language = language_of(tracker)
+        data = shop()
+        if region_id:
             fast = logistics.fastest_option(data, region_id)
+            standard = logistics.standard_option(data, region_id)
             if fast and fast.courier["id"] != standard.courier["id"]:
-                say(dispatcher, tracker, "utter_shipping_fast", courier=named(fast.courier, language), region=region,
-                    days_min=fast.days[0], days_max=fast.days[1], surcharge=f"{fast.surcharge:g}",
-                    note=fast.courier.get("reason_expensive", {}).get(language, ""))
-        say(dispatcher, tracker, "utter_courier_disclaimer")
-        return [SlotSet("region", region_id)]
+                say(dispatcher, tracker, "utter_shipping_fast", courier=named(fast.courier, language),
+                    region=named(data.regions[region_id], language), days_min=fast.days[0], days_max=fast.days[1],
+                    surcharge=f"{fast.surcharge:g}", reason=fast.courier.get("reason_short", {}).get(language, ""))
+            return
+        fastest = logistics.fastest_courier(data)
+        say(dispatcher, tracker, "utter_shipping_fast_no_region", courier=named(fastest, language),
+            **_ranges(fastest))
 
     def answer_for_courier(self, dispatcher: CollectingDispatcher, tracker: Tracker, courier_id: str,
-                           region_id: str, region: str, standard: logistics.Option) -> None:
+                           region_id: Optional[str]) -> None:
+        """A courier asked by name (SF, EMS): its days and surcharge; the region only if needed."""
         language = language_of(tracker)
-        courier = shop().courier_table[courier_id]
-        terms = (courier.get("zones") or {}).get(logistics.zone_of(shop(), region_id))
+        data = shop()
+        courier = data.courier_table[courier_id]
+        product = data.products.get(tracker.get_slot("product") or "")
+        if courier_id == "sf" and product and product["weight_kg"] >= SF_MAX_KG:
+            say(dispatcher, tracker, "utter_shipping_courier_too_big", product=named(product, language),
+                weight=f"{product['weight_kg']:g}", courier=named(courier, language),
+                default=named(data.courier_table[data.couriers["default"]], language))
+            return
+        reason = courier.get("reason_short", {}).get(language, "")
+        if not region_id:
+            ranges = _ranges(courier)
+            response = ("utter_shipping_courier_no_region" if ranges["surcharge_max"] != "0"
+                        else "utter_shipping_courier_free_no_region")
+            say(dispatcher, tracker, response, courier=named(courier, language), **ranges)
+            return
+        region = named(data.regions.get(region_id), language)
+        zone = logistics.zone_of(data, region_id)
+        if zone == "unserved":
+            say(dispatcher, tracker, "utter_shipping_unserved", region=region)
+            return
+        terms = (courier.get("zones") or {}).get(zone)
         if not terms:
+            standard = logistics.standard_option(data, region_id)
             say(dispatcher, tracker, "utter_shipping_courier_unavailable", courier=named(courier, language),
                 region=region, alternative=named(standard.courier, language),
                 days_min=standard.days[0], days_max=standard.days[1])
             return
         surcharge = float(terms.get("surcharge", 0))
-        if surcharge:
-            text = (f"需要补运费差价{surcharge:g}元。{courier.get('reason_expensive', {}).get('zh', '')}" if language == "zh"
-                    else f"with a {surcharge:g} yuan surcharge. {courier.get('reason_expensive', {}).get('en', '')}")
-        else:
-            text = "无需加价。" if language == "zh" else "at no extra charge."
-        say(dispatcher, tracker, "utter_shipping_courier", courier=named(courier, language), region=region,
-            days_min=terms["days"][0], days_max=terms["days"][1], surcharge_text=text)
+        response = "utter_shipping_courier_surcharge" if surcharge else "utter_shipping_courier_free"
+        say(dispatcher, tracker, response, courier=named(courier, language), region=region,
+            days_min=terms["days"][0], days_max=terms["days"][1], surcharge=f"{surcharge:g}", reason=reason)

@@ -1,71 +1,88 @@
 """Short answers whose meaning depends on what is open: "yes", "no", or a bare piece of
-information (a product name, an order id, a choice from a list)."""
+information (a product name, an order id, a colour, a budget, a region, a rating)."""
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import say
+from bot.actions.common import entity_value, entity_values, intent_of, last_bot_response, off_loop, say
 from bot.actions.handoff import ActionHandoff
-from bot.actions.logistics import ActionResolveConfirmation
-from bot.actions.presale import ActionProductInfo, entity_values
+from bot.actions.logistics import ActionShippingInfo, confirmation_open, resolve_confirmation
+from bot.actions.presale import ActionProductInfo, recommend
 from bot.shop.store import default_store
 
-# Bot questions a "yes" accepts: the offer of a human agent.
-OFFERS_HUMAN = {"utter_fallback_offer_human", "utter_bot_challenge"}
-
-
-def last_bot_response(tracker: Tracker) -> Optional[str]:
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action")
-    return None
+# Bot questions a "yes" accepts: the offer of a human agent; registering a faulty product.
+OFFERS_HUMAN = {"utter_fallback_offer_human", "utter_bot_challenge", "utter_loop_recover"}
+OFFERS_REGISTRATION = {"utter_fault_options"}
+PICKING = ("product", "ordinal", "rank", "colour")
 
 
 def rating_in(tracker: Tracker) -> Optional[int]:
     """A 1-5 score from the rating buttons or typed ("5", "4分", "3 stars")."""
-    values = entity_values(tracker, "rating")
-    text = tracker.latest_message.get("text") or ""
-    found = re.search(r"(?<!\d)[1-5](?!\d)", str(values[0]) if values else text)
-    return int(found.group()) if found else None
+    for entity in ("rating", "number", "phone_last4"):
+        value = entity_value(tracker, entity)
+        try:
+            score = int(float(value)) if value is not None else None
+        except (TypeError, ValueError):
+            score = None
+        if score is not None and 1 <= score <= 5:
+            return score
+    return None
 
 
 class ActionAnswerYesNo(Action):
     def name(self) -> Text:
         return "action_answer_yes_no"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if tracker.get_slot("awaiting_confirmation"):
-            return ActionResolveConfirmation().run(dispatcher, tracker, domain)
-        yes = (tracker.latest_message.get("intent") or {}).get("name") == "affirm"
-        if yes and last_bot_response(tracker) in OFFERS_HUMAN:
-            return ActionHandoff().run(dispatcher, tracker, domain)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        pending = confirmation_open(tracker)
+        if pending:
+            return await resolve_confirmation(dispatcher, tracker, pending)
+        yes = intent_of(tracker) == "affirm"
+        asked = last_bot_response(tracker)
+        if yes and asked in OFFERS_HUMAN:
+            return await ActionHandoff().run(dispatcher, tracker, domain)
+        if yes and asked in OFFERS_REGISTRATION:
+            return [SlotSet("complaint_category", "quality"), FollowupAction("complaint_form")]
         say(dispatcher, tracker, "utter_anything_else")
-        return []
+        return [SlotSet("pending_confirmation", None)]
 
 
 class ActionRouteInform(Action):
     def name(self) -> Text:
         return "action_route_inform"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.get_slot("awaiting_rating"):
             rating = rating_in(tracker)
             if rating:
-                default_store().record_rating(tracker.sender_id, rating)
+                await off_loop(default_store().record_rating, tracker.sender_id, rating)
                 say(dispatcher, tracker, "utter_rating_thanks", rating=rating)
                 say(dispatcher, tracker, "utter_goodbye")
                 return [SlotSet("awaiting_rating", False), SlotSet("conversation_closed", True)]
-        if tracker.get_slot("awaiting_product_choice") or entity_values(tracker, "product"):
-            return ActionProductInfo().run(dispatcher, tracker, domain)
-        if entity_values(tracker, "order_id"):
+        topic = tracker.get_slot("topic")
+        context = tracker.get_slot("rec_context")
+        if isinstance(context, dict) and topic == "recommendation" and not entity_values(tracker, "product") and (
+                entity_values(tracker, "need") or entity_value(tracker, "budget")):
+            # "for my mum" / "under 300" after the picks: the same request, refined.
+            refined = dict(context, needs=entity_values(tracker, "need") or context.get("needs") or [],
+                           budget=entity_value(tracker, "budget") or context.get("budget"))
+            return recommend(dispatcher, tracker, refined, refined=bool(entity_values(tracker, "need")))
+        if any(entity_values(tracker, e) for e in PICKING) or entity_values(tracker, "attribute"):
+            return await ActionProductInfo().run(dispatcher, tracker, domain)
+        if entity_values(tracker, "region") or entity_values(tracker, "courier") or entity_values(tracker, "urgency"):
+            return ActionShippingInfo().run(dispatcher, tracker, domain)
+        tracking = entity_value(tracker, "tracking_no")
+        if entity_value(tracker, "order_id") or tracking:
+            if tracking:
+                say(dispatcher, tracker, "utter_tracking_not_order_id", value=tracking)
             # An order id on its own: the customer wants to know about that order.
-            return [SlotSet("order_purpose", "status"), FollowupAction("order_form")]
+            return [SlotSet("order_purpose", tracker.get_slot("order_purpose") or "status"),
+                    FollowupAction("order_form")]
         say(dispatcher, tracker, "utter_inform_no_context")
         return []

@@ -1,4 +1,6 @@
-"""Session start: a channel may preset the reply language (e.g. the website's page language)."""
+"""Session start: a new visit starts clean. Only the customer's language carries over
+(from the previous session, or preset by the channel, e.g. the website's page language);
+an old verification, an open form or a goodbye never leak into a new visit."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -9,6 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import LANGUAGES
 
+CARRIED_OVER = ("language",)
+
 
 class ActionSessionStart(Action):
     def name(self) -> Text:
@@ -17,9 +21,7 @@ class ActionSessionStart(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         events: List[Dict[Text, Any]] = [SessionStarted()]
-        # Carry the previous session's slots over (domain: carry_over_slots_to_new_session).
-        events += [SlotSet(key, value) for key, value in tracker.current_slot_values().items()
-                   if value is not None and key != "session_started_metadata"]
+        events += [SlotSet(key, tracker.get_slot(key)) for key in CARRIED_OVER if tracker.get_slot(key) is not None]
         metadata = tracker.get_slot("session_started_metadata") or {}
         language = str(metadata.get("language", "")).lower()[:2]
         if language in LANGUAGES:

@@ -31,6 +31,8 @@ from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
 
+from bot.nlu.shop_data import StoredDataError, stored_file
+
 logger = logging.getLogger(__name__)
 MARKUP = re.compile(r"<[^>]*>")
 
@@ -174,10 +176,10 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "LinearSVMIntentClassifier":
         component = cls(config, execution_context.node_name, model_storage, resource)
-        try:
-            with model_storage.read_from(resource) as model_dir:
-                component.clf = CalibratedLinearScorer.load(model_dir / f"{resource.name}.npz")
-        except ValueError:
-            # Not trained yet (training graph's run node): the fresh classifier is right.
-            pass
+        name = f"{resource.name}.npz"
+        with stored_file(model_storage, resource, name) as path:
+            try:
+                component.clf = CalibratedLinearScorer.load(path)
+            except (ValueError, KeyError, OSError) as error:
+                raise StoredDataError(resource, name, f"is not a trained classifier ({error})") from error
         return component

@@ -1,22 +1,26 @@
 """Rule-based entities with spaCy, built from the shop data at train time.
 
-Entities: product, category, courier, region (phrases from the catalog and courier
-table), order_id (the documented shape SO + 8 digits), budget (normalised to an amount
-and a currency), quantity and phone_last4 (four digits on their own). No statistical model: a blank spaCy vocabulary, a
-PhraseMatcher for names and a Matcher for shapes. The phrase patterns are stored with
-the model, so the served model matches what it was trained with.
+Phrase entities: the shop's names (product, category, courier, region) and the customer
+vocabulary of bot/shop/data/vocabulary.yml (attribute, need, colour, rank, preference,
+complaint_category, mood, rejection, urgency, topic), each resolving to an id.
+Shape entities: address (a whole reply that reads as a delivery address: a number, and a
+region or two address words from the vocabulary's cues), order_id (SO + 8 digits), tracking_no, phone_number (a mobile number),
+reference (any other order, bill or tracking number), phone_last4 (four digits on their
+own), budget (an amount with a bound or currency cue, normalised to amount + currency),
+quantity, and number (any other number, as a value: "300", "五百"). No statistical model: a blank spaCy vocabulary, a PhraseMatcher for
+phrases and a Matcher for shapes and phrases with a number in them. What it matches
+with is stored with the model, so the served model matches what it was trained with.
 
-Text is split into ASCII words/numbers and single other characters, so Chinese names
-match inside longer runs ("白色的儿童衣柜") while English names match whole words only.
+Text is split into ASCII words/numbers and single other characters, so Chinese phrases
+match inside longer runs ("白色的儿童衣柜") while English phrases match whole words only,
+compared in lower case with a plural "s" dropped ("Lamps" matches "lamp").
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 import spacy
-from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -24,34 +28,29 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
 
-from bot.nlu.numbers import NUMERAL_TOKEN, parse_amount
+from bot.nlu.numbers import ENGLISH_NUMBER_WORDS, NUMERAL_TOKEN, parse_amount
 from bot.nlu.shop_data import DEFAULT_SHOP_DATA, load_json, save_json, shop_for
-from bot.shop.vocabulary import terms
+from bot.shop.loader import PLACEHOLDER
+from bot.shop.vocabulary import NAME_LABELS, cues, terms
 
-PATTERNS_FILE = "phrases.json"
-PHRASE_LABELS = ("product", "category", "courier", "region")
+STORED_FILE = "matcher.json"
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.'][A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
+MAX_TEXT = 2000  # names and amounts sit early; a 20k-character paste gains nothing
 
-ORDER_ID = [{"TEXT": {"REGEX": r"^[Ss][Oo]\d{8}$"}}]
 NUM = {"TEXT": {"REGEX": NUMERAL_TOKEN}, "OP": "+"}
-EN_NUM = {"LOWER": {"IN": ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]}}
-CURRENCY_BEFORE = {"LOWER": {"IN": ["$", "¥", "￥", "rmb", "usd", "cny"]}, "OP": "?"}
-CURRENCY_AFTER = [{"LOWER": {"IN": ["元", "块", "rmb", "yuan", "kuai", "usd", "dollars", "dollar",
-                                    "bucks", "刀", "美", "cny"]}, "OP": "?"},
-                  {"LOWER": {"IN": ["钱", "金", "元"]}, "OP": "?"}]
-BOUND_AFTER_ZH = [[{"TEXT": {"IN": ["以", "之"]}}, {"TEXT": {"IN": ["内", "下"]}}],
-                  [{"TEXT": "左"}, {"TEXT": "右"}], [{"TEXT": "上"}, {"TEXT": "下"}]]
-BOUND_BEFORE_ZH = [[{"TEXT": "不"}, {"TEXT": "超"}, {"TEXT": "过"}], [{"TEXT": "预"}, {"TEXT": "算"}],
-                   [{"TEXT": "最"}, {"TEXT": "多"}], [{"TEXT": {"IN": ["低", "少"]}}, {"TEXT": "于"}]]
-BOUND_BEFORE_EN = [[{"LOWER": {"IN": ["under", "below", "within", "max", "maximum", "around", "about",
-                                      "budget", "approx", "approximately", "roughly"]}}],
-                   [{"LOWER": {"IN": ["less", "cheaper", "lower"]}}, {"LOWER": "than"}],
-                   [{"LOWER": "up"}, {"LOWER": "to"}], [{"LOWER": "no"}, {"LOWER": "more"}, {"LOWER": "than"}],
-                   [{"LOWER": "at"}, {"LOWER": "most"}], [{"LOWER": "budget"}, {"LOWER": {"IN": ["is", "of"]}}]]
-MEASURE_WORDS_ZH = ["个", "件", "台", "套", "张", "把", "只", "盏", "床", "条", "款"]
-MEASURE_WORDS_EN = ["pcs", "pieces", "piece", "units", "unit", "sets", "set", "items"]
-USD_WORDS = ("$", "usd", "dollar", "bucks", "刀", "美")
+# Numbers of every shape customers type, most specific first (greedy LONGEST per label).
+ID_SHAPES = {
+    "order_id": r"^[Ss][Oo]\d{8}$",
+    "tracking_no": r"^(?:[Ss][Ff]\d{10,15}|[Yy][Tt]\d{10,15}|[Jj][Tt]\d{10,15}|[A-Za-z]{2}\d{9}[A-Za-z]{2})$",
+    "phone_number": r"^1[3-9]\d{9}$",
+    "phone_last4": r"^\d{4}$",
+}
+# Any other long number or code: another shop's order number, a bill, a tracking number
+# of an unknown shape, or one of ours with a digit missing.
+REFERENCE = r"^(?:\d{10,20}|[A-Za-z]{1,4}\d{6,20})$"
 
 
 def split(text: str) -> List[Tuple[str, int, int]]:
@@ -59,27 +58,69 @@ def split(text: str) -> List[Tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
 
 
-def _shape_patterns() -> Dict[str, List[List[Dict[str, Any]]]]:
-    budget = []
-    for after in BOUND_AFTER_ZH:
-        budget.append([CURRENCY_BEFORE, NUM, *CURRENCY_AFTER, *after])
-    for before in BOUND_BEFORE_ZH + BOUND_BEFORE_EN:
-        budget.append([*before, CURRENCY_BEFORE, NUM, *CURRENCY_AFTER])
-    quantity = [[NUM, {"TEXT": {"IN": MEASURE_WORDS_ZH}}],
-                [NUM, {"LOWER": {"IN": MEASURE_WORDS_EN}}],
-                [EN_NUM, {"LOWER": {"IN": MEASURE_WORDS_EN}}]]
-    # The last 4 digits of a phone number, as customers give them when asked.
-    phone_last4 = [[{"TEXT": {"REGEX": r"^\d{4}$"}}]]
-    return {"order_id": [ORDER_ID], "budget": budget, "quantity": quantity, "phone_last4": phone_last4}
+def norm(word: str) -> str:
+    """How a token is compared: lower case; an English plural or possessive "s" dropped."""
+    word = word.lower()
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 3 and word.isascii() and word.isalpha():
+        if word.endswith("ies"):
+            return word[:-3] + "y"
+        if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            return word[:-1]
+    return word
 
 
-def _budget_value(span: Span) -> Optional[Dict[str, Any]]:
+def _one_of(words: Iterable[str], op: Optional[str] = None) -> Dict[str, Any]:
+    pattern: Dict[str, Any] = {"LOWER": {"IN": sorted({w.lower() for w in words})}}
+    if op:
+        pattern["OP"] = op
+    return pattern
+
+
+def _sequences(phrases: Iterable[str]) -> List[List[Dict[str, Any]]]:
+    """A token pattern per phrase: "以内" -> [以][内]; "{n}天到" -> [number][天][到]."""
+    patterns = []
+    for phrase in phrases:
+        pattern: List[Dict[str, Any]] = []
+        for piece in re.split(r"(\{n\})", phrase):
+            if piece == PLACEHOLDER:
+                pattern.append(dict(NUM))
+            elif piece.strip():
+                pattern += [{"NORM": norm(token)} for token, _, _ in split(piece)]
+        if pattern:
+            patterns.append(pattern)
+    return patterns
+
+
+def _currency_after(cue: Dict[str, List[str]]) -> List[Dict[str, Any]]:
+    """Up to two optional tokens: "元", "块钱", "dollars"."""
+    tokens = [[t for t, _, _ in split(phrase)] for phrase in cue["currency"]]
+    first = {t[0] for t in tokens if t}
+    second = {t[1] for t in tokens if len(t) > 1}
+    return [_one_of(first, "?")] + ([_one_of(second, "?")] if second else [])
+
+
+def shape_patterns(cue: Dict[str, List[str]]) -> Dict[str, List[List[Dict[str, Any]]]]:
+    before = [_one_of(cue["currency_before"], "?")] if cue["currency_before"] else []
+    after = _currency_after(cue)
+    budget = [[*before, NUM, *after, *bound] for bound in _sequences(cue["budget_after"])]
+    budget += [[*bound, *before, NUM, *after] for bound in _sequences(cue["budget_before"])]
+    quantity = [[NUM, _one_of(cue["measure"])],
+                [{"LOWER": {"IN": sorted(ENGLISH_NUMBER_WORDS)}}, _one_of(cue["measure"])]]
+    patterns = {label: [[{"TEXT": {"REGEX": shape}}]] for label, shape in ID_SHAPES.items()}
+    patterns.update(reference=[[{"TEXT": {"REGEX": REFERENCE}}]], budget=budget, quantity=quantity,
+                    number=[[NUM]])
+    return patterns
+
+
+def _budget_value(span: Span, usd_words: List[str]) -> Optional[Dict[str, Any]]:
     words = [t.text for t in span]
-    numeric = [w for w in words if re.match(NUMERAL_TOKEN, w)]
-    amount = parse_amount("".join(numeric))
+    amount = parse_amount("".join(w for w in words if re.match(NUMERAL_TOKEN, w)))
     if amount is None:
         return None
-    currency = "USD" if any(w.lower().startswith(USD_WORDS) for w in words) else "CNY"
+    usd = {w.lower() for w in usd_words}
+    currency = "USD" if any(w.lower() in usd for w in words) else "CNY"
     return {"amount": amount, "currency": currency}
 
 
@@ -89,107 +130,145 @@ def _quantity_value(span: Span) -> Optional[int]:
 
 
 class ShopMatcher:
-    """The matching itself, free of Rasa so it can be tested and reused directly."""
+    """The matching itself, free of Rasa so it can be tested and reused directly.
 
-    def __init__(self, phrases: List[Dict[str, str]]) -> None:
+    phrases: [{"label", "text", "value"}] (bot.shop.vocabulary.terms);
+    cues: the shape cue words (bot.shop.vocabulary.cues).
+    """
+
+    def __init__(self, phrases: List[Dict[str, str]], cue: Dict[str, List[str]]) -> None:
         self.nlp = spacy.blank("xx")
         self.phrases = phrases
-        self.values: Dict[str, str] = {}
-        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        for index, phrase in enumerate(phrases):
-            key = f"{phrase['label']}|{phrase['value']}"
-            self.phrase_matcher.add(key, [self._doc(phrase["text"])])
+        self.cues = cue
+        self.usd_words = [w.lower() for w in cue.get("usd", [])]
+        self.time_units = {w.lower() for w in cue.get("time_unit", [])}
+        self.address_markers = {w.lower() for w in cue.get("address_marker", [])}
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         self.shape_matcher = Matcher(self.nlp.vocab)
-        for label, patterns in _shape_patterns().items():
+        for phrase in phrases:
+            key = f"{phrase['label']}|{phrase['value']}"
+            if PLACEHOLDER in phrase["text"]:
+                self.shape_matcher.add(key, _sequences([phrase["text"]]))
+            else:
+                self.phrase_matcher.add(key, [self._doc(phrase["text"])])
+        for label, patterns in shape_patterns(cue).items():
             self.shape_matcher.add(label, patterns, greedy="LONGEST")
 
     def _doc(self, text: str) -> Doc:
         tokens = split(text)
-        words = [t for t, _, _ in tokens]
-        spaces = [end < len(text) and text[end].isspace() for _, _, end in tokens]
-        return Doc(self.nlp.vocab, words=words, spaces=spaces)
+        doc = Doc(self.nlp.vocab, words=[t for t, _, _ in tokens])
+        for token in doc:
+            token.norm_ = norm(token.text)
+        return doc
 
     def match(self, text: str) -> List[Dict[str, Any]]:
         if not text or not text.strip():
             return []
-        tokens = split(text[:2000])  # names and amounts sit early; a 20k-character paste gains nothing
+        text = text[:MAX_TEXT]
+        tokens = split(text)
         if not tokens:
             return []
-        doc = Doc(self.nlp.vocab, words=[t for t, _, _ in tokens])
+        doc = self._doc(text)
         found: List[Tuple[str, Any, int, int]] = []
         for match_id, start, end in self.phrase_matcher(doc):
             label, value = self.nlp.vocab.strings[match_id].split("|", 1)
             found.append((label, value, start, end))
-        found = _drop_nested(found)
         for match_id, start, end in self.shape_matcher(doc):
-            label = self.nlp.vocab.strings[match_id]
-            span = doc[start:end]
-            if label == "order_id":
-                value: Any = span.text.upper()
-            elif label == "phone_last4":
-                value = span.text
-            elif label == "budget":
-                value = _budget_value(span)
-            else:
-                value = _quantity_value(span)
-            if value is not None:
+            key = self.nlp.vocab.strings[match_id]
+            if "|" in key:  # a vocabulary phrase with a number in it
+                label, value = key.split("|", 1)
                 found.append((label, value, start, end))
+                continue
+            if key == "budget" and end < len(doc) and doc[end].lower_ in self.time_units:
+                continue  # "within 3 days" is a time
+            value = self._shape_value(key, doc[start:end])
+            if value is not None:
+                found.append((key, value, start, end))
         entities = []
-        for label, value, start, end in sorted(found, key=lambda f: (f[2], f[0])):
+        for label, value, start, end in sorted(_drop_nested(found), key=lambda f: (f[2], f[0])):
             char_start, char_end = tokens[start][1], tokens[end - 1][2]
             entities.append({"entity": label, "value": value, "start": char_start, "end": char_end,
                              "text": text[char_start:char_end]})
+        if self._looks_like_address(doc, entities):
+            entities.append({"entity": "address", "value": text.strip(), "start": 0, "end": len(text),
+                             "text": text})
         return entities
+
+    def _looks_like_address(self, doc: Doc, entities: List[Dict[str, Any]]) -> bool:
+        """A delivery address: long enough, with a region or at least two address words
+        (省/市/区/路/号, road/street/district), and a number (house, room or phone)."""
+        if len(doc) < 6 or not any(t.text.isdigit() or re.match(NUMERAL_TOKEN, t.text) for t in doc):
+            return False
+        markers = sum(1 for t in doc if t.lower_ in self.address_markers)
+        return markers >= 2 or (markers >= 1 and any(e["entity"] == "region" for e in entities))
+
+    def _shape_value(self, label: str, span: Span) -> Any:
+        if label in ("order_id", "tracking_no"):
+            return span.text.upper()
+        if label in ("phone_number", "phone_last4", "reference"):
+            return span.text
+        if label == "budget":
+            return _budget_value(span, self.usd_words)
+        if label == "number":
+            return parse_amount("".join(t.text for t in span))
+        return _quantity_value(span)
 
 
 def _drop_nested(found: List[Tuple[str, Any, int, int]]) -> List[Tuple[str, Any, int, int]]:
-    """Keep the longest names: a span inside a longer span of the same label, or inside
-    any product name ("床" in "床头柜"), is not a separate mention. Equal spans with
-    different ids are kept: the mention is ambiguous and the dialogue asks."""
-    keep = []
+    """Keep the longest mentions: a span inside a longer span of the same label, or inside
+    any name ("床" in "床头柜", "滚" in "滚筒洗衣机"), is not a separate mention; a number
+    that is part of a longer shape (the 4 digits of a budget) is not one either. Equal spans
+    with different ids are kept: the mention is ambiguous and the dialogue asks."""
+    shapes = set(ID_SHAPES) | {"reference", "budget", "quantity", "number"}
+    keep, seen = [], set()
     for item in found:
         label, _, start, end = item
         nested = any(
-            (other[2] <= start and end <= other[3]) and (other[3] - other[2] > end - start)
-            and (other[0] == label or other[0] == "product")
+            other[2] <= start and end <= other[3] and (
+                (other[3] - other[2] > end - start
+                 and (other[0] == label or other[0] in NAME_LABELS or (label in shapes and other[0] in shapes)))
+                # a number of a known shape is that, not just "a reference" or "a number"
+                or (label in ("reference", "number") and other[0] in shapes and other[0] not in ("reference", "number"))
+                or (label == "number" and other[0] == "reference"))
             for other in found
         )
-        if not nested:
+        key = (label, repr(item[1]), start, end)
+        if not nested and key not in seen:
+            seen.add(key)
             keep.append(item)
-    return list(dict.fromkeys(keep))
+    return keep
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class ShopEntityMatcher(GraphComponent):
-    """Rasa wrapper: builds phrases from the shop data, stores them, matches messages."""
+    """Rasa wrapper: builds the phrases from the shop data, stores them, matches messages."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"shop_data": DEFAULT_SHOP_DATA}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 phrases: List[Dict[str, str]]) -> None:
+                 stored: Dict[str, Any]) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self.matcher = ShopMatcher(phrases)
+        self.matcher = ShopMatcher(stored["phrases"], stored["cues"])
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> "ShopEntityMatcher":
-        phrases = [t._asdict() for t in terms(shop_for(config)) if t.label in PHRASE_LABELS]
-        return cls(config, model_storage, resource, phrases)
+        shop = shop_for(config)
+        stored = {"phrases": [t._asdict() for t in terms(shop) if t.label != "brand"], "cues": cues(shop)}
+        return cls(config, model_storage, resource, stored)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "ShopEntityMatcher":
-        phrases = load_json(model_storage, resource, PATTERNS_FILE)
-        if phrases is None:
-            return cls.create(config, model_storage, resource, execution_context)
-        return cls(config, model_storage, resource, phrases)
+        return cls(config, model_storage, resource, load_json(model_storage, resource, STORED_FILE))
 
     def train(self, training_data: TrainingData) -> Resource:
-        save_json(self._model_storage, self._resource, PATTERNS_FILE, self.matcher.phrases)
+        save_json(self._model_storage, self._resource, STORED_FILE,
+                  {"phrases": self.matcher.phrases, "cues": self.matcher.cues})
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -1,9 +1,17 @@
 """What the shop-aware components share: the shop data they are built from at train
-time, and the JSON they store with the model so a served model needs no shop files."""
+time, and the JSON they store with the model so a served model needs no shop files.
+
+One loading rule for every component: what a trained component stored must be in the
+model; missing or unreadable, loading stops with an error naming the file. Nothing is
+silently rebuilt from today's shop files (the model would then understand something
+other than what it was trained and tested with).
+"""
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
 
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -11,6 +19,13 @@ from rasa.engine.storage.storage import ModelStorage
 from bot.shop.loader import Shop, cached_shop
 
 DEFAULT_SHOP_DATA = "bot/shop/data"
+
+
+class StoredDataError(RuntimeError):
+    """A trained component's stored data is missing or corrupt."""
+
+    def __init__(self, resource: Resource, name: str, problem: str) -> None:
+        super().__init__(f"the model's '{resource.name}/{name}' {problem}; retrain the model (make train)")
 
 
 def shop_for(config: dict) -> Shop:
@@ -25,11 +40,22 @@ def save_json(storage: ModelStorage, resource: Resource, name: str, value: Any) 
         (directory / name).write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
 
 
-def load_json(storage: ModelStorage, resource: Resource, name: str) -> Optional[Any]:
-    """The stored value, or None when the component has not been trained yet (the
-    training graph's own run node loads it before training)."""
+@contextmanager
+def stored_file(storage: ModelStorage, resource: Resource, name: str) -> Iterator[Path]:
+    """The path of a file the component stored with the model, or StoredDataError."""
     try:
         with storage.read_from(resource) as directory:
-            return json.loads((directory / name).read_text(encoding="utf-8"))
-    except (ValueError, FileNotFoundError):
-        return None
+            path = directory / name
+            if not path.is_file():
+                raise StoredDataError(resource, name, "is missing")
+            yield path
+    except ValueError as error:  # Rasa: the resource itself is not in the model
+        raise StoredDataError(resource, name, f"is missing ({error})") from error
+
+
+def load_json(storage: ModelStorage, resource: Resource, name: str) -> Any:
+    with stored_file(storage, resource, name) as path:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise StoredDataError(resource, name, f"is not valid JSON ({error})") from error

@@ -67,10 +67,7 @@ class ShopJiebaTokenizer(Tokenizer):
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "ShopJiebaTokenizer":
-        words = load_json(model_storage, resource, WORDS_FILE)
-        if words is None:
-            return cls.create(config, model_storage, resource, execution_context)
-        return cls(config, model_storage, resource, words)
+        return cls(config, model_storage, resource, load_json(model_storage, resource, WORDS_FILE))
 
     def train(self, training_data: TrainingData) -> Resource:
         save_json(self._model_storage, self._resource, WORDS_FILE, self.words)

@@ -11,62 +11,74 @@ from typing import Any, Dict, Iterable, List, Optional
 
 from bot.shop.loader import Shop
 
-# How each product attribute is said, in each language.
-FACT_FORMATS = {
-    "size": {"zh": "尺寸：宽{width}×深{depth}×高{height}厘米", "en": "Size: {width} cm wide, {depth} cm deep, {height} cm high"},
-    "weight": {"zh": "重量：约{weight}公斤", "en": "Weight: about {weight} kg"},
-    "material": {"zh": "材质：{material}", "en": "Material: {material}"},
-    "price": {"zh": "价格：{price}元{list_price}", "en": "Price: {price} yuan{list_price}"},
-    "stock": {"zh": "库存：{stock}", "en": "Stock: {stock}"},
-    "colours": {"zh": "颜色：{colours}", "en": "Colours: {colours}"},
-    "installation": {"zh": "安装：{installation}", "en": "Installation: {installation}"},
-    "transport": {"zh": "运输：{packaging}。{transport}", "en": "Transport: {packaging}. {transport}"},
-    "door_delivery": {"zh": "送货上门：{door}", "en": "Door delivery: {door}"},
-    "warranty": {"zh": "保修：{months}个月。{warranty}", "en": "Warranty: {months} months. {warranty}"},
-    "features": {"zh": "亮点：{features}", "en": "Highlights: {features}"},
-}
-SEPARATOR = {"zh": "、", "en": ", "}
-OVERVIEW = ("price", "size", "material", "stock", "features")
+SPEC_ATTRIBUTES = ("thickness", "capacity", "power", "noise", "in_box", "room_size", "load", "battery")
+OVERVIEW = ("price", "size", "stock", "features")
 
 
 def name(item: Dict[str, Any], language: str) -> str:
     return item["name"][language]
 
 
-def fact(product: Dict[str, Any], attribute: str, language: str) -> str:
-    """One attribute of a product, as a sentence in the customer's language."""
-    zh = language == "zh"
-    size = product["dimensions_cm"]
-    list_price = product.get("list_price")
-    values = {
-        "width": f"{size['width']:g}", "depth": f"{size['depth']:g}", "height": f"{size['height']:g}",
-        "weight": f"{product['weight_kg']:g}", "material": product["material"][language],
-        "price": f"{product['price']:g}",
-        "list_price": ("" if not list_price or list_price <= product["price"] else
-                       (f"（原价{list_price:g}元）" if zh else f" (was {list_price:g} yuan)")),
-        "stock": (("现货充足" if zh else "in stock") if product["stock"] > 5 else
-                  (f"仅剩{product['stock']}件" if zh else f"only {product['stock']} left") if product["stock"] else
-                  ("暂时缺货" if zh else "currently out of stock")),
-        "colours": SEPARATOR[language].join(c[language] for c in product["colours"]),
-        "installation": product["installation"]["note"][language],
-        "packaging": product["transport"]["packaging"][language], "transport": product["transport"]["note"][language],
-        "door": product["door_delivery"]["note"][language],
-        "months": product["warranty"]["months"], "warranty": product["warranty"]["note"][language],
-        "features": ("；" if zh else "; ").join(product["features"][language]),
-    }
-    return FACT_FORMATS[attribute][language].format(**values)
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def fact(shop: Shop, product: Dict[str, Any], attribute: str, language: str) -> Optional[str]:
+    """One fact of a product as a line in the customer's language, from the catalog's
+    `fact_formats`; None when the product's data does not have it."""
+    formats = shop.catalog_info["fact_formats"]
+
+    def say(key: str, **values: Any) -> str:
+        return formats[key][language].format(**values)
+
+    if attribute in SPEC_ATTRIBUTES:
+        value = (product.get("specs") or {}).get(attribute)
+        if not value:
+            return None
+        return say("spec", label=shop.catalog_info["spec_labels"][attribute][language], value=value[language])
+    if attribute == "size":
+        size = product["dimensions_cm"]
+        return say("size", width=_num(size["width"]), depth=_num(size["depth"]), height=_num(size["height"]))
+    if attribute == "weight":
+        return say("weight", weight=_num(product["weight_kg"]))
+    if attribute == "material":
+        return say("material", material=product["material"][language])
+    if attribute == "price":
+        list_price = product.get("list_price")
+        if list_price and list_price > product["price"]:
+            return say("price_was", price=_num(product["price"]), list_price=_num(list_price))
+        return say("price", price=_num(product["price"]))
+    if attribute == "stock":
+        stock = product["stock"]
+        return say("stock_plenty") if stock > 5 else say("stock_low", stock=stock) if stock else say("stock_none")
+    if attribute == "colours":
+        separator = shop.info["formats"]["separator"][language]
+        return say("colours", colours=separator.join(c[language] for c in product["colours"]))
+    if attribute == "installation":
+        return say("installation", installation=product["installation"]["note"][language])
+    if attribute == "transport":
+        return say("transport", packaging=product["transport"]["packaging"][language],
+                   transport=product["transport"]["note"][language])
+    if attribute == "door_delivery":
+        return say("door_delivery", door=product["door_delivery"]["note"][language])
+    if attribute == "warranty":
+        return say("warranty", months=product["warranty"]["months"], warranty=product["warranty"]["note"][language])
+    if attribute == "features":
+        joiner = shop.info["formats"]["clause_joiner"][language]
+        return say("features", features=joiner.join(product["features"][language]))
+    return None
 
 
 def products_in(shop: Shop, category: Optional[str] = None) -> List[Dict[str, Any]]:
     return [p for p in shop.products.values() if category in (None, "any", p["category"])]
 
 
-# Colour families customers name ("白色的", "the white one"), matched against colour names.
-COLOUR_FAMILIES = {
-    "white": ("白", "white", "cream"), "black": ("黑", "black"), "grey": ("灰", "grey", "gray"),
-    "blue": ("蓝", "blue"), "pink": ("粉", "pink"), "green": ("绿", "green"),
-    "wood": ("原木", "木色", "natural", "oak"), "walnut": ("胡桃", "walnut"),
-}
+def colour_families(shop: Shop, product: Dict[str, Any]) -> List[str]:
+    """The vocabulary's colour families ("white", "grey") a product comes in: a family's
+    words found in the product's colour names ("奶白+雾蓝" is white and blue)."""
+    names = " ".join(c[lang].lower() for c in product["colours"] for lang in ("zh", "en"))
+    return [family for family, words in shop.vocabulary["entities"]["colour"].items()
+            if any(w.lower() in names for lang in ("zh", "en") for w in words[lang])]
 
 
 def _names(product: Dict[str, Any]) -> List[str]:
@@ -87,21 +99,34 @@ def _shares_name(product: Dict[str, Any], text: str) -> bool:
     return False
 
 
-def narrow(candidates: Iterable[Dict[str, Any]], text: str, tags: Iterable[str] = ()) -> List[Dict[str, Any]]:
-    """Narrow a category down by what the customer said: part of a name, a colour, a need.
-    Each filter applies only if it keeps something."""
-    lowered = text.lower()
+def narrow(shop: Shop, candidates: Iterable[Dict[str, Any]], text: str, tags: Iterable[str] = (),
+           colours: Iterable[str] = ()) -> List[Dict[str, Any]]:
+    """Narrow a list of products by what the customer said: part of a name, a colour
+    family (colour entities), a need (tags). Each filter applies only if it keeps something."""
     found = list(candidates)
+    wanted_colours = set(colours)
     for keep in (
         lambda p: _shares_name(p, text),
-        lambda p: all(any(any(w in c[l].lower() for w in words) for c in p["colours"] for l in ("zh", "en"))
-                      for words in COLOUR_FAMILIES.values() if any(w in lowered for w in words)),
+        lambda p: wanted_colours <= set(colour_families(shop, p)),
         lambda p: bool(set(tags) & set(p["tags"])),
     ):
         kept = [p for p in found if keep(p)]
         if kept:
             found = kept
     return found
+
+
+RANKS = {
+    "cheapest": lambda p: p["price"],
+    "priciest": lambda p: -p["price"],
+    "largest": lambda p: -(p["dimensions_cm"]["width"] * p["dimensions_cm"]["depth"] * p["dimensions_cm"]["height"]),
+    "smallest": lambda p: p["dimensions_cm"]["width"] * p["dimensions_cm"]["depth"] * p["dimensions_cm"]["height"],
+}
+
+
+def ranked_first(products: List[Dict[str, Any]], rank: str) -> Optional[Dict[str, Any]]:
+    """The cheapest / priciest / largest / smallest of `products`."""
+    return min(products, key=RANKS[rank]) if products and rank in RANKS else None
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional
 
 import yaml
 
-FILES = ("shop", "catalog", "promotions", "couriers", "policies", "orders")
+FILES = ("shop", "catalog", "promotions", "couriers", "policies", "orders", "vocabulary")
 
 # Required keys per product; nested `{zh, en}` texts are checked by `_text`.
 PRODUCT_FIELDS = (
@@ -44,6 +44,11 @@ class Shop:
     couriers: Dict[str, Any]
     policies: Dict[str, Any]
     orders: List[Dict[str, Any]] = field(default_factory=list)
+    # vocabulary.yml: {"entities": {entity: {value: {zh: [..], en: [..]}}}, "cues": {..},
+    # "language_neutral": [..]}
+    vocabulary: Dict[str, Any] = field(default_factory=dict)
+    # catalog.yml's texts: fact_formats, spec_labels, tag_names
+    catalog_info: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def regions(self) -> Dict[str, Dict[str, Any]]:
@@ -97,6 +102,22 @@ def _unique(file: str, items: Iterable[Dict[str, Any]], kind: str) -> Dict[str, 
     return seen
 
 
+FACT_FORMATS = ("size", "weight", "material", "price", "price_was", "stock_plenty", "stock_low", "stock_none",
+                "colours", "installation", "transport", "door_delivery", "warranty", "features", "spec")
+FORMATS = ("day", "time", "separator", "clause_joiner", "list_item", "promotion", "numbered", "scan", "pick",
+           "pick_in_budget", "pick_suits", "pick_joiner", "button_price")
+
+
+def _check_catalog_texts(file: str, shop: Shop) -> None:
+    info = shop.catalog_info
+    for key in FACT_FORMATS:
+        _text(file, "fact_formats", (info.get("fact_formats") or {}).get(key), f"fact_formats.{key}")
+    for key, label in (info.get("spec_labels") or {}).items():
+        _text(file, "spec_labels", label, f"spec_labels.{key}")
+    for key, label in (info.get("tag_names") or {}).items():
+        _text(file, "tag_names", label, f"tag_names.{key}")
+
+
 def _check_product(file: str, product: Dict[str, Any], shop: Shop) -> None:
     where = f"product '{product['id']}'"
     for key in PRODUCT_FIELDS:
@@ -127,6 +148,17 @@ def _check_product(file: str, product: Dict[str, Any], shop: Shop) -> None:
         _text(file, where, product["transport"].get(key), f"transport.{key}")
     _text(file, where, product["door_delivery"].get("note"), "door_delivery.note")
     _number(file, where, product["warranty"].get("months"), "warranty.months")
+    labels = shop.catalog_info.get("spec_labels") or {}
+    for key, value in (product.get("specs") or {}).items():
+        if key not in labels:
+            raise ShopDataError(file, where, f"spec '{key}' has no label in 'spec_labels'")
+        _text(file, where, value, f"specs.{key}")
+    if "troubleshooting" in product:
+        _text(file, where, product["troubleshooting"], "troubleshooting")
+    tag_names = shop.catalog_info.get("tag_names") or {}
+    for tag in product["tags"]:
+        if tag not in tag_names:
+            raise ShopDataError(file, where, f"tag '{tag}' has no name in 'tag_names'")
 
 
 def _validate(directory: Path, raw: Dict[str, Dict[str, Any]]) -> Shop:
@@ -141,13 +173,22 @@ def _validate(directory: Path, raw: Dict[str, Dict[str, Any]]) -> Shop:
         couriers=raw["couriers"],
         policies=raw["policies"],
         orders=raw["orders"].get("orders") or [],
+        vocabulary=raw["vocabulary"],
+        catalog_info={k: v for k, v in raw["catalog"].items() if k not in ("categories", "brands", "products")},
     )
     shop_file = str(directory / "shop.yml")
-    for key in ("name", "agent_name", "after_sales_contact", "invoice"):
+    for key in ("name", "agent_name", "after_sales_contact", "invoice", "policy_page"):
         _text(shop_file, "shop", shop.info.get(key), key)
+    formats = shop.info.get("formats") or {}
+    for key in FORMATS:
+        _text(shop_file, "formats", formats.get(key), f"formats.{key}")
     payment = shop.info.get("payment") or {}
     for key in ("methods", "note"):
         _text(shop_file, "shop", payment.get(key), f"payment.{key}")
+    _check_catalog_texts(catalog_file, shop)
+    for category in shop.categories.values():
+        if "troubleshooting" in category:
+            _text(catalog_file, f"category '{category['id']}'", category["troubleshooting"], "troubleshooting")
     for product in shop.products.values():
         _check_product(catalog_file, product, shop)
     for product in shop.products.values():
@@ -162,7 +203,50 @@ def _validate(directory: Path, raw: Dict[str, Dict[str, Any]]) -> Shop:
         raise ShopDataError(couriers_file, "default", "must name a courier defined in 'couriers'")
     _unique(couriers_file, shop.couriers.get("regions") or [], "region")
     _text(couriers_file, "warehouse", shop.couriers.get("warehouse"), "warehouse")
+    _check_vocabulary(str(directory / "vocabulary.yml"), shop.vocabulary)
     return shop
+
+
+PLACEHOLDER = "{n}"
+
+
+def _phrases(file: str, where: str, value: Any) -> None:
+    """`{zh: [..], en: [..]}` with non-empty phrases; `{n}` is the only placeholder."""
+    if not isinstance(value, dict) or set(value) != {"zh", "en"}:
+        raise ShopDataError(file, where, "needs exactly a 'zh' and an 'en' list of phrases")
+    for language in ("zh", "en"):
+        phrases = value[language]
+        if not isinstance(phrases, list):
+            raise ShopDataError(file, where, f"'{language}' must be a list of phrases")
+        for phrase in phrases:
+            if not isinstance(phrase, str) or not phrase.strip() or phrase != phrase.strip():
+                raise ShopDataError(file, where, f"'{language}' has an empty phrase or one with outer spaces: {phrase!r}")
+            if "{" in phrase.replace(PLACEHOLDER, "") or "}" in phrase.replace(PLACEHOLDER, ""):
+                raise ShopDataError(file, where, f"'{language}' phrase {phrase!r}: the only placeholder is {PLACEHOLDER}")
+
+
+def _check_vocabulary(file: str, vocabulary: Dict[str, Any]) -> None:
+    entities = vocabulary.get("entities")
+    if not isinstance(entities, dict) or not entities:
+        raise ShopDataError(file, "entities", "must map entity names to their values")
+    for entity, values in entities.items():
+        if not isinstance(values, dict) or not values:
+            raise ShopDataError(file, f"entities.{entity}", "must map values to their phrases")
+        for value, phrases in values.items():
+            where = f"entities.{entity}.{value}"
+            _phrases(file, where, phrases)
+            if not phrases["zh"] and not phrases["en"]:
+                raise ShopDataError(file, where, "needs at least one phrase")
+    cues = vocabulary.get("cues")
+    if not isinstance(cues, dict):
+        raise ShopDataError(file, "cues", "must map cue names to their phrases")
+    for name in ("budget_after", "budget_before", "currency_before", "currency", "usd", "time_unit", "measure", "address_marker"):
+        if name not in cues:
+            raise ShopDataError(file, f"cues.{name}", "is missing")
+        _phrases(file, f"cues.{name}", cues[name])
+    neutral = vocabulary.get("language_neutral")
+    if not isinstance(neutral, list) or not all(isinstance(w, str) and w.strip() for w in neutral):
+        raise ShopDataError(file, "language_neutral", "must be a list of words")
 
 
 def load_shop(directory: Optional[Path] = None) -> Shop:

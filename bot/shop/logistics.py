@@ -54,6 +54,23 @@ def fastest_option(shop: Shop, region_id: str) -> Optional[Option]:
     return reaching[0] if reaching else None
 
 
+def fastest_courier(shop: Shop) -> Dict[str, Any]:
+    """The courier with the shortest delivery days over the zones it serves (SF Express)."""
+    def worst_days(courier: Dict[str, Any]) -> int:
+        return max(t["days"][1] for t in (courier.get("zones") or {}).values() if t)
+
+    return min(shop.courier_table.values(), key=worst_days)
+
+
+def courier_ranges(courier: Dict[str, Any]) -> Dict[str, float]:
+    """A courier's days and surcharge over every zone it serves: what it costs before the
+    region is known ("SF: 1-7 days, 12-45 yuan depending on the region")."""
+    terms = [t for t in (courier.get("zones") or {}).values() if t]
+    surcharges = [float(t.get("surcharge", 0)) for t in terms]
+    return {"days_min": min(t["days"][0] for t in terms), "days_max": max(t["days"][1] for t in terms),
+            "surcharge_min": min(surcharges), "surcharge_max": max(surcharges)}
+
+
 def promised_window(shop: Shop, order: OrderRecord) -> Optional[Tuple[dt.datetime, dt.datetime]]:
     """Earliest and latest arrival the courier promises for a shipped order."""
     if not order.shipped_at or not order.courier:

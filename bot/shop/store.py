@@ -81,6 +81,17 @@ class Rating(Base):
     created_at = Column(DateTime, default=now, nullable=False)
 
 
+class VerificationFailure(Base):
+    """A wrong answer to the privacy check (phone digits) for an order, or by a conversation.
+    Counted across conversations, channels and restarts, so naming the order again,
+    starting a new conversation or restarting the bot never resets the count."""
+
+    __tablename__ = "verification_failures"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    key = Column(String(160), index=True, nullable=False)  # "order:SO20261101" or "conversation:<id>"
+    created_at = Column(DateTime, default=now, nullable=False, index=True)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     # Two processes write here: WAL lets readers and one writer work at once.
     cursor = dbapi_connection.cursor()
@@ -127,6 +138,29 @@ class Store:
     def tickets(self, **filters: Any) -> List[Ticket]:
         with self.session() as session:
             return list(session.query(Ticket).filter_by(**filters).order_by(Ticket.id))
+
+    # Privacy check: failed attempts and locks --------------------------------
+    def record_verification_failure(self, *keys: str) -> None:
+        with self.session() as session:
+            for key in keys:
+                session.add(VerificationFailure(key=key))
+
+    def verification_lock_minutes(self, key: str, max_failures: int, window_minutes: int) -> int:
+        """Minutes left before `key` may try again: 0 unless it failed `max_failures` times
+        within the last `window_minutes` (the lock lasts until the oldest of those ages out)."""
+        since = now() - dt.timedelta(minutes=window_minutes)
+        with self.session() as session:
+            times = [t for (t,) in session.query(VerificationFailure.created_at)
+                     .filter(VerificationFailure.key == key, VerificationFailure.created_at > since)
+                     .order_by(VerificationFailure.created_at.desc()).limit(max_failures)]
+        if len(times) < max_failures:
+            return 0
+        unlock = times[-1] + dt.timedelta(minutes=window_minutes)
+        return max(1, int((unlock - now()).total_seconds() // 60) + 1)
+
+    def clear_verification_failures(self, key: str) -> None:
+        with self.session() as session:
+            session.query(VerificationFailure).filter(VerificationFailure.key == key).delete()
 
     # Ratings --------------------------------------------------------------
     def record_rating(self, conversation_id: str, score: int) -> None:

@@ -1,18 +1,22 @@
-"""The words customers use for the shop's things, taken from the shop data.
+"""The words customers use for the shop's things and for what they ask, from the shop data.
 
-One list feeds both the jieba user dictionary (so names stay whole) and the spaCy
-entity patterns (so names resolve to ids).
+Names (products, categories, couriers, regions, brands) come from the catalog and the
+courier table; everything else (attributes, needs, colours, complaint words, urgency, …)
+from vocabulary.yml. One list feeds both the jieba user dictionary (so names stay whole)
+and the spaCy entity patterns (so words resolve to ids).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, NamedTuple
 
-from bot.shop.loader import Shop
+from bot.shop.loader import PLACEHOLDER, Shop
+
+NAME_LABELS = ("product", "category", "courier", "region")
 
 
 class Term(NamedTuple):
-    label: str  # entity name: product, category, courier, region (brand: segmentation only)
-    text: str  # what the customer types
+    label: str  # entity name: product, category, courier, region, attribute, need, … (brand: segmentation only)
+    text: str  # what the customer types; "{n}" stands for a number
     value: str  # the id it resolves to
 
 
@@ -28,7 +32,7 @@ def _names(item: Dict[str, Any]) -> Iterator[str]:
             yield from aliases
 
 
-def terms(shop: Shop) -> List[Term]:
+def name_terms(shop: Shop) -> List[Term]:
     found: List[Term] = []
     groups = (
         ("product", shop.products.values()),
@@ -46,6 +50,34 @@ def terms(shop: Shop) -> List[Term]:
     return sorted(set(found))
 
 
+def vocabulary_terms(shop: Shop) -> List[Term]:
+    found = [Term(entity, phrase, value)
+             for entity, values in shop.vocabulary["entities"].items()
+             for value, phrases in values.items()
+             for language in ("zh", "en")
+             for phrase in phrases[language]]
+    return sorted(set(found))
+
+
+def terms(shop: Shop) -> List[Term]:
+    """Every phrase the entity matcher knows: names, then the vocabulary."""
+    return name_terms(shop) + vocabulary_terms(shop)
+
+
+def vocabulary_labels(shop: Shop) -> List[str]:
+    return sorted(shop.vocabulary["entities"])
+
+
+def cues(shop: Shop) -> Dict[str, List[str]]:
+    """Cue words of the shapes (budget, currency, quantity), both languages together."""
+    return {name: list(phrases["zh"]) + list(phrases["en"]) for name, phrases in shop.vocabulary["cues"].items()}
+
+
+def language_neutral(shop: Shop) -> List[str]:
+    return sorted({word.lower() for word in shop.vocabulary["language_neutral"]})
+
+
 def segmentation_words(shop: Shop) -> List[str]:
-    """Chinese terms for jieba's user dictionary (English words split on spaces anyway)."""
-    return sorted({t.text for t in terms(shop) if any("\u4e00" <= ch <= "\u9fff" for ch in t.text)})
+    """Chinese names for jieba's user dictionary (English words split on spaces anyway)."""
+    return sorted({t.text for t in name_terms(shop)
+                   if PLACEHOLDER not in t.text and any("\u4e00" <= ch <= "\u9fff" for ch in t.text)})

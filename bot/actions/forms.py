@@ -1,0 +1,31 @@
+"""What every form of the shop shares: it takes from a message only what fits its slots.
+
+A message a form cannot use is left alone (the form steps aside, Rasa answers the
+message, and bot.policies.ConversationGuardPolicy brings the form back to ask again).
+A request for a person and the ways out ("no", "bye", "thanks") are never taken as a
+slot value, so they always get through.
+"""
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from rasa_sdk import FormValidationAction, Tracker
+
+from bot.actions.common import intent_of
+
+NOT_AN_ANSWER = ("request_human", "deny", "goodbye", "thank")
+
+
+class ShopFormValidation(FormValidationAction):
+    @abstractmethod
+    def name(self) -> str:
+        """Every form's validator names itself (abstract: the action server skips this base)."""
+
+    @staticmethod
+    def requested(tracker: Tracker, slot: str) -> bool:
+        return tracker.get_slot("requested_slot") == slot
+
+    @staticmethod
+    def answering(tracker: Tracker) -> bool:
+        """Whether the latest message can be an answer at all."""
+        return intent_of(tracker) not in NOT_AN_ANSWER

@@ -1,0 +1,101 @@
+"""ConversationGuardPolicy: forms that survive digressions, ways out, and no loops.
+
+Rasa's forms reject a message they cannot use (the RulePolicy then answers it), but
+nothing brings the form back afterwards unless a rule per form and per intent says so,
+and a message that re-triggers the active form makes it reject itself until the circuit
+breaker stops the conversation. This policy handles those situations generically, for
+every form, and abstains otherwise (all zeros, so RulePolicy and MemoizationPolicy decide):
+
+1. Loop guard. Within one customer turn, an action that already ran, a form rejected
+   twice, or more than `max_actions_per_turn` actions mean the dialogue is going in
+   circles: predict `recover_action` (an apology and the way to a person), then listen.
+   The customer always gets an answer and the conversation stays alive, well before
+   Rasa's circuit breaker (10 predictions) would silence it.
+2. Ways out. A form rejected a message whose intent is one of `exit_intents` ("算了",
+   "不用了", "bye", "thanks"): predict `exit_action`, which closes the form politely.
+3. Digressions. A form rejected a message and another action has answered it: predict
+   the form again, which asks its question again (Rasa's FormAction does not validate
+   the old message a second time after another action ran).
+
+Priority 7 puts it above RulePolicy (6): on equal confidence the ensemble takes it.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+# Actions Rasa runs on its own inside a turn; they say nothing and may repeat.
+SILENT_ACTIONS = {ACTION_LISTEN_NAME, "action_extract_slots", "action_session_start"}
+
+
+def this_turn(tracker: DialogueStateTracker) -> List[Any]:
+    """The events after the customer's latest message."""
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            return events[index + 1:]
+    return []
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True)
+class ConversationGuardPolicy(Policy):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "priority": 7,
+            "exit_intents": ["deny", "goodbye", "thank"],
+            "exit_action": "action_leave_form",
+            "recover_action": "action_recover",
+            "max_actions_per_turn": 6,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 execution_context: ExecutionContext, featurizer: Optional[Any] = None) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        self.exit_intents = set(self.config["exit_intents"])
+
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+        return self._resource  # nothing to learn: it reads the conversation as it is
+
+    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
+                                     rule_only_data: Optional[Dict[Text, Any]] = None,
+                                     **kwargs: Any) -> PolicyPrediction:
+        action = self.next_action(tracker, domain)
+        probabilities = self._default_predictions(domain)
+        if action is not None:
+            probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities)
+
+    def next_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[str]:
+        turn = this_turn(tracker)
+        if not tracker.latest_message or not turn:
+            return None  # the first prediction after a customer message: the others decide
+        executed = Counter(e.action_name for e in turn
+                           if isinstance(e, ActionExecuted) and e.action_name not in SILENT_ACTIONS)
+        rejected = Counter(e.action_name for e in turn if isinstance(e, ActionExecutionRejected))
+        recover = self.config["recover_action"]
+        if executed[recover]:
+            return ACTION_LISTEN_NAME
+        looping = (any(count > 1 for count in executed.values()) or any(count > 1 for count in rejected.values())
+                   or sum(executed.values()) >= self.config["max_actions_per_turn"])
+        if looping:
+            return recover if recover in domain.action_names_or_texts else ACTION_LISTEN_NAME
+        loop = tracker.active_loop_name
+        if not loop or not tracker.is_active_loop_rejected or not rejected[loop]:
+            return None
+        answered = [name for name in executed if name != loop]
+        if not answered:
+            intent = (tracker.latest_message.intent or {}).get("name")
+            return self.config["exit_action"] if intent in self.exit_intents else None
+        return loop if tracker.latest_action_name not in SILENT_ACTIONS else None
