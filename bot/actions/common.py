@@ -14,6 +14,8 @@ from bot import settings
 from bot.shop.loader import Shop, cached_shop
 
 LANGUAGES = ("zh", "en")
+# Keyword arguments of CollectingDispatcher.utter_message that are not template values.
+RESERVED = {"text", "image", "json_message", "template", "attachment", "elements", "response"}
 T = TypeVar("T")
 
 
@@ -86,6 +88,9 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **val
     `after_sales` and `policy_page` are filled in for every response because several
     of them point the customer there.
     """
+    clash = RESERVED & set(values)
+    if clash:  # utter_message would take them as the message itself, not as template values
+        raise ValueError(f"{response}: rename the template value(s) {sorted(clash)}")
     language = language_of(tracker)
     filled: Dict[str, Any] = {"after_sales": shop_text("after_sales_contact", language),
                               "policy_page": shop_text("policy_page", language)}
@@ -93,9 +98,9 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **val
     dispatcher.utter_message(response=response, **filled)
 
 
-def fmt(name: str, language: str, **values: Any) -> str:
+def fmt(key: str, language: str, /, **values: Any) -> str:
     """A format from shop.yml `formats` ("• {name}：{text}"), filled."""
-    return shop().info["formats"][name][language].format(**values)
+    return shop().info["formats"][key][language].format(**values)
 
 
 def join(items: List[str], language: str) -> str:

@@ -372,7 +372,7 @@ class ActionShippingInfo(Action):
         events: List[EventType] = [SlotSet("topic", "shipping")]
         if "free_shipping" in entity_values(tracker, "topic"):
             free = next(p for p in data.promotions if p.get("type") == "free_shipping")
-            say(dispatcher, tracker, "utter_free_shipping", text=free["summary"][language])
+            say(dispatcher, tracker, "utter_free_shipping", details=free["summary"][language])
             return events
         region_id = region_in_latest_message(tracker) or tracker.get_slot("region")
         courier_id = entity_value(tracker, "courier")

@@ -54,11 +54,11 @@ class ActionReturnPolicy(Action):
         if "price_protection" in topics:
             return ActionPriceProtection().run(dispatcher, tracker, domain)
         if "refund_progress" in topics:
-            say(dispatcher, tracker, "utter_refund_progress", text=returns["refund_progress"][language])
+            say(dispatcher, tracker, "utter_refund_progress", details=returns["refund_progress"][language])
         elif "freight_insurance" in topics:
-            say(dispatcher, tracker, "utter_freight_insurance", text=returns["freight_insurance"][language])
+            say(dispatcher, tracker, "utter_freight_insurance", details=returns["freight_insurance"][language])
         elif "exchange" in topics:
-            say(dispatcher, tracker, "utter_exchange_policy", text=returns["exchange"][language])
+            say(dispatcher, tracker, "utter_exchange_policy", details=returns["exchange"][language])
         else:
             say(dispatcher, tracker, "utter_return_policy", days=returns["no_reason_days"],
                 summary=returns["summary"][language])
@@ -73,7 +73,7 @@ class ActionPriceProtection(Action):
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         policy = shop().pricing_policy
         say(dispatcher, tracker, "utter_price_protection", days=policy["price_protection_days"],
-            text=policy["price_protection"][language_of(tracker)])
+            details=policy["price_protection"][language_of(tracker)])
         return []
 
 
@@ -101,9 +101,9 @@ class ActionAfterSalesInfo(Action):
             return [SlotSet("product", product["id"]), SlotSet("complaint_category", "quality")]
         if "installation_booking" in topics:
             say(dispatcher, tracker, "utter_installation_booking",
-                text=data.policies["after_sales"]["installation_booking"][language])
+                details=data.policies["after_sales"]["installation_booking"][language])
         elif "repair" in topics:
-            say(dispatcher, tracker, "utter_repair_policy", text=data.policies["after_sales"]["repair"][language])
+            say(dispatcher, tracker, "utter_repair_policy", details=data.policies["after_sales"]["repair"][language])
         elif "exchange" in topics or "refund_progress" in topics or "freight_insurance" in topics:
             return ActionReturnPolicy().run(dispatcher, tracker, domain)
         else:
