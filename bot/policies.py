@@ -85,8 +85,8 @@ class ConversationGuardPolicy(Policy):
                            if isinstance(e, ActionExecuted) and e.action_name not in SILENT_ACTIONS)
         rejected = Counter(e.action_name for e in turn if isinstance(e, ActionExecutionRejected))
         recover = self.config["recover_action"]
-        if executed[recover]:
-            return ACTION_LISTEN_NAME
+        if executed[recover] or tracker.latest_action_name == self.config["exit_action"]:
+            return ACTION_LISTEN_NAME  # both end the turn
         looping = (any(count > 1 for count in executed.values()) or any(count > 1 for count in rejected.values())
                    or sum(executed.values()) >= self.config["max_actions_per_turn"])
         if looping:

@@ -134,7 +134,7 @@ class ActionAskRemedy(Action):
         language = language_of(tracker)
         table = remedy_table()
         offered = [r for r in tracker.get_slot("remedies_offered") or policy("other")["remedies"] if r in table]
-        lines = bullet_list([{"name": table[r]["name"][language], "text": table[r]["description"][language]}
+        lines = bullet_list([{"name": table[r]["name"][language], "text": table[r]["summary"][language]}
                              for r in offered], language)
         buttons = [{"title": table[r]["name"][language], "payload": f'/inform{{"remedy": "{r}"}}'} for r in offered]
         buttons.append({"title": shop().policies["remedy_reject_button"][language],

@@ -16,7 +16,7 @@ MISS_INTENTS = {"nlu_fallback", "out_of_scope"}
 HAS_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 # What an open form was collecting; cleared when the customer leaves it.
 FORM_SLOTS = ("requested_slot", "rec_category", "new_address", "new_address_region", "remedy",
-              "pending_confirmation", "order_flow_stopped")
+              "pending_confirmation", "confirmed", "order_flow_stopped")
 
 
 def close_form() -> List[EventType]:

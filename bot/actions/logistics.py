@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from bot import settings
 from bot.actions.common import (entity_value, entity_values, fmt, format_day, format_time, intent_of,
-                                language_of, last_bot_response, off_loop, say, shop)
+                                language_of, off_loop, say, shop)
 from bot.actions.forms import ShopFormValidation
 from bot.shop import logistics
 from bot.shop.orders import OrderRecord, OrderSourceUnavailable, order_source
@@ -250,9 +250,7 @@ class ActionOrderFollowup(Action):
     def cancel(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord) -> List[EventType]:
         language = language_of(tracker)
         if order.status in shop().policies["order_rules"]["cancel_allowed_states"]:
-            say(dispatcher, tracker, "utter_confirm_cancel_paid" if order.paid_at else "utter_confirm_cancel",
-                order_id=order.id)
-            return [SlotSet("pending_confirmation", "cancel")]
+            return ask_confirmation("cancel")
         if order.status in ("cancelled", "returned"):
             say(dispatcher, tracker, "utter_order_closed", order_id=order.id, state=state_name(order.status, language))
             return []
@@ -291,71 +289,96 @@ class ValidateAddressForm(ShopFormValidation):
         return {"new_address": str(address).strip()[:300], "new_address_region": region_in_latest_message(tracker)}
 
 
+def ask_confirmation(what: str) -> List[EventType]:
+    """Open confirm_form: it asks (action_ask_confirmed), takes only a yes or a no, answers
+    questions in between and asks again, and lets the customer leave."""
+    return [SlotSet("pending_confirmation", what), SlotSet("confirmed", None), FollowupAction("confirm_form")]
+
+
 class ActionConfirmAddress(Action):
-    """Read the new address back before saving it (seed 003 §4, §6), with the courier
-    that reaches it when it is remote."""
+    """The new address is read back before it is saved (seed 003 §4, §6)."""
 
     def name(self) -> Text:
         return "action_confirm_address"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if logistics.zone_of(shop(), tracker.get_slot("new_address_region")) == "unserved":
+            language = language_of(tracker)
+            region = named(shop().regions.get(tracker.get_slot("new_address_region")), language)
+            say(dispatcher, tracker, "utter_shipping_unserved", region=region)
+            return [SlotSet("new_address", None)]
+        return ask_confirmation("address")
+
+
+class ActionAskConfirmed(Action):
+    """confirm_form's question: cancel this order? save this address (and the courier
+    that reaches it when it is remote)?"""
+
+    def name(self) -> Text:
+        return "action_ask_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
+        order_id = tracker.get_slot("order_id")
+        if tracker.get_slot("pending_confirmation") == "cancel":
+            try:
+                order = await lookup(order_id)
+            except OrderSourceUnavailable:
+                order = None
+            paid = bool(order and order.paid_at)
+            say(dispatcher, tracker, "utter_confirm_cancel_paid" if paid else "utter_confirm_cancel", order_id=order_id)
+            return []
         address = tracker.get_slot("new_address") or ""
         region_id = tracker.get_slot("new_address_region")
-        zone = logistics.zone_of(shop(), region_id)
-        if zone == "unserved":
-            say(dispatcher, tracker, "utter_shipping_unserved", region=named(shop().regions.get(region_id), language))
-            return [SlotSet("new_address", None)]
-        if zone == "remote":
+        if logistics.zone_of(shop(), region_id) == "remote":
             option = logistics.standard_option(shop(), region_id)
             say(dispatcher, tracker, "utter_confirm_address_remote", address=address,
                 courier=named(option.courier, language), surcharge=f"{option.surcharge:g}")
         else:
             say(dispatcher, tracker, "utter_confirm_address", address=address)
-        return [SlotSet("pending_confirmation", "address")]
+        return []
 
 
-def confirmation_open(tracker: Tracker) -> Optional[str]:
-    """The yes/no question the customer's latest message answers: it must be the bot's
-    last message, so a "好的" later in the conversation never cancels an order."""
-    pending = tracker.get_slot("pending_confirmation")
-    if pending in CONFIRM_QUESTIONS and last_bot_response(tracker) in CONFIRM_QUESTIONS[pending]:
-        return pending
-    return None
+class ActionResolveConfirmation(Action):
+    """The customer's yes or no (confirm_form's slot `confirmed`); only a yes changes anything."""
 
+    def name(self) -> Text:
+        return "action_resolve_confirmation"
 
-async def resolve_confirmation(dispatcher: CollectingDispatcher, tracker: Tracker, pending: str) -> List[EventType]:
-    """The customer's yes or no to the open question; only a yes changes anything."""
-    yes = intent_of(tracker) == "affirm"
-    order_id = tracker.get_slot("order_id")
-    reset: List[EventType] = [SlotSet("pending_confirmation", None)]
-    if not order_id or order_id != tracker.get_slot("verified_order"):
-        return reset
-    source = order_source(shop())
-    try:
-        order = await off_loop(source.get, order_id)
-        if order is None:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        yes = tracker.get_slot("confirmed") is True
+        pending = tracker.get_slot("pending_confirmation")
+        order_id = tracker.get_slot("order_id")
+        reset: List[EventType] = [SlotSet("pending_confirmation", None), SlotSet("confirmed", None)]
+        if not order_id or order_id != tracker.get_slot("verified_order") or pending not in ("cancel", "address"):
             return reset
-        if pending == "cancel":
-            if yes:
-                await off_loop(source.cancel, order_id)
-                say(dispatcher, tracker, "utter_cancel_done_paid" if order.paid_at else "utter_cancel_done",
-                    order_id=order_id)
+        source = order_source(shop())
+        try:
+            order = await off_loop(source.get, order_id)
+            if order is None:
+                return reset
+            if pending == "cancel":
+                if yes:
+                    await off_loop(source.cancel, order_id)
+                    say(dispatcher, tracker, "utter_cancel_done_paid" if order.paid_at else "utter_cancel_done",
+                        order_id=order_id)
+                else:
+                    say(dispatcher, tracker, "utter_cancel_kept", order_id=order_id)
             else:
-                say(dispatcher, tracker, "utter_cancel_kept", order_id=order_id)
-        else:
-            address = tracker.get_slot("new_address")
-            if yes and address:
-                await off_loop(source.update_address, order_id,
-                               {"region": tracker.get_slot("new_address_region") or "", "detail": address})
-                say(dispatcher, tracker, "utter_address_changed", order_id=order_id, address=address)
-            else:
-                say(dispatcher, tracker, "utter_address_kept", order_id=order_id)
-            reset.append(SlotSet("new_address", None))
-    except OrderSourceUnavailable:
-        say(dispatcher, tracker, "utter_order_source_down")
-    return reset
+                address = tracker.get_slot("new_address")
+                if yes and address:
+                    await off_loop(source.update_address, order_id,
+                                   {"region": tracker.get_slot("new_address_region") or "", "detail": address})
+                    say(dispatcher, tracker, "utter_address_changed", order_id=order_id, address=address)
+                else:
+                    say(dispatcher, tracker, "utter_address_kept", order_id=order_id)
+                reset.append(SlotSet("new_address", None))
+        except OrderSourceUnavailable:
+            say(dispatcher, tracker, "utter_order_source_down")
+        return reset
 
 
 class ActionShippingInfo(Action):
@@ -365,10 +388,12 @@ class ActionShippingInfo(Action):
     def name(self) -> Text:
         return "action_shipping_info"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         data = shop()
+        if await self.about_the_order(dispatcher, tracker):
+            return []
         events: List[EventType] = [SlotSet("topic", "shipping")]
         if "free_shipping" in entity_values(tracker, "topic"):
             free = next(p for p in data.promotions if p.get("type") == "free_shipping")
@@ -393,6 +418,22 @@ class ActionShippingInfo(Action):
                 self.fast_option(dispatcher, tracker, region_id)
         say(dispatcher, tracker, "utter_courier_disclaimer")
         return events + ([SlotSet("region", region_id)] if region_id else [])
+
+    @staticmethod
+    async def about_the_order(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """"How long?" right after the status of a verified order: that order's estimate."""
+        order_id = tracker.get_slot("verified_order")
+        if tracker.get_slot("topic") != "order" or not order_id or order_id != tracker.get_slot("order_id") \
+                or any(entity_values(tracker, e) for e in ("region", "courier", "urgency", "topic")):
+            return False
+        try:
+            order = await lookup(order_id)
+        except OrderSourceUnavailable:
+            return False
+        if order is None or order.status not in ("in_transit", "delayed", "out_for_delivery", "paid"):
+            return False
+        ActionOrderFollowup().tell_status(dispatcher, tracker, order)
+        return True
 
     def answer_for_region(self, dispatcher: CollectingDispatcher, tracker: Tracker, region_id: str) -> bool:
         language = language_of(tracker)

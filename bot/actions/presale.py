@@ -261,7 +261,7 @@ def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, context: Dict[
         say(dispatcher, tracker, "utter_recommend_refined", needs=names, picks=lines, buttons=buttons)
     else:
         say(dispatcher, tracker, "utter_recommend", picks=lines, buttons=buttons)
-    if picks.promotions:
+    if picks.promotions and not refined:  # said once, with the first picks
         say(dispatcher, tracker, "utter_promotion_applies", promotions=promotion_lines(picks.promotions[:2], language))
     return events + [SlotSet("candidates", [p["id"] for p in picks.products]), SlotSet("pending_question", None)]
 

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import entity_value, entity_values, intent_of, last_bot_response, off_loop, say
 from bot.actions.handoff import ActionHandoff
-from bot.actions.logistics import ActionShippingInfo, confirmation_open, resolve_confirmation
+from bot.actions.logistics import ActionShippingInfo
 from bot.actions.presale import ActionProductInfo, recommend
 from bot.shop.store import default_store
 
@@ -39,9 +39,6 @@ class ActionAnswerYesNo(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        pending = confirmation_open(tracker)
-        if pending:
-            return await resolve_confirmation(dispatcher, tracker, pending)
         yes = intent_of(tracker) == "affirm"
         asked = last_bot_response(tracker)
         if yes and asked in OFFERS_HUMAN:
@@ -49,7 +46,7 @@ class ActionAnswerYesNo(Action):
         if yes and asked in OFFERS_REGISTRATION:
             return [SlotSet("complaint_category", "quality"), FollowupAction("complaint_form")]
         say(dispatcher, tracker, "utter_anything_else")
-        return [SlotSet("pending_confirmation", None)]
+        return []
 
 
 class ActionRouteInform(Action):
@@ -76,7 +73,7 @@ class ActionRouteInform(Action):
         if any(entity_values(tracker, e) for e in PICKING) or entity_values(tracker, "attribute"):
             return await ActionProductInfo().run(dispatcher, tracker, domain)
         if entity_values(tracker, "region") or entity_values(tracker, "courier") or entity_values(tracker, "urgency"):
-            return ActionShippingInfo().run(dispatcher, tracker, domain)
+            return await ActionShippingInfo().run(dispatcher, tracker, domain)
         tracking = entity_value(tracker, "tracking_no")
         if entity_value(tracker, "order_id") or tracking:
             if tracking:

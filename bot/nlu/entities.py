@@ -210,6 +210,8 @@ class ShopMatcher:
         if label == "budget":
             return _budget_value(span, self.usd_words)
         if label == "number":
+            if len(span) == 1 and not span.text[0].isdigit():
+                return None  # a lone 一 or 两 is a word ("一下", "两个人"), not an amount
             return parse_amount("".join(t.text for t in span))
         return _quantity_value(span)
 

@@ -204,7 +204,51 @@ def _validate(directory: Path, raw: Dict[str, Dict[str, Any]]) -> Shop:
     _unique(couriers_file, shop.couriers.get("regions") or [], "region")
     _text(couriers_file, "warehouse", shop.couriers.get("warehouse"), "warehouse")
     _check_vocabulary(str(directory / "vocabulary.yml"), shop.vocabulary)
+    _check_texts(directory, shop)
     return shop
+
+
+ORDER_STATES = ("unpaid", "paid", "in_transit", "delayed", "out_for_delivery", "delivered", "returned", "cancelled")
+
+
+def _check_texts(directory: Path, shop: Shop) -> None:
+    """The bilingual texts the bot says from promotions, couriers and policies."""
+    promotions_file = str(directory / "promotions.yml")
+    for promotion in shop.promotions:
+        where = f"promotion '{promotion.get('id')}'"
+        for key in ("name", "summary", "conditions"):
+            _text(promotions_file, where, promotion.get(key), key)
+    for key in ("statement_short", "statement", "price_protection", "gifts"):
+        _text(promotions_file, "pricing_policy", shop.pricing_policy.get(key), key)
+    _number(promotions_file, "pricing_policy", shop.pricing_policy.get("price_protection_days"), "price_protection_days")
+    couriers_file = str(directory / "couriers.yml")
+    for courier in shop.courier_table.values():
+        for key in ("reason_short", "reason_expensive"):
+            if key in courier:
+                _text(couriers_file, f"courier '{courier['id']}'", courier[key], key)
+    policies_file = str(directory / "policies.yml")
+    policies = shop.policies
+    for key in ("condition", "return_shipping", "summary", "exchange", "freight_insurance", "refund_progress"):
+        _text(policies_file, "returns", (policies.get("returns") or {}).get(key), key)
+    for key in ("repair", "installation_booking", "fault_options"):
+        _text(policies_file, "after_sales", (policies.get("after_sales") or {}).get(key), key)
+    for state in ORDER_STATES:
+        _text(policies_file, "order_states", (policies.get("order_states") or {}).get(state), state)
+    _text(policies_file, "remedy_reject_button", policies.get("remedy_reject_button"), "remedy_reject_button")
+    remedies = _unique(policies_file, policies.get("remedies") or [], "remedy")
+    for remedy in remedies.values():
+        for key in ("name", "summary", "description"):
+            _text(policies_file, f"remedy '{remedy['id']}'", remedy.get(key), key)
+    categories = {p.get("category") for p in policies.get("complaint_policies") or []}
+    if "other" not in categories:
+        raise ShopDataError(policies_file, "complaint_policies", "needs a policy for category 'other'")
+    for rule in policies.get("complaint_policies") or []:
+        where = f"complaint policy '{rule.get('category')}'"
+        for key in ("name", "position"):
+            _text(policies_file, where, rule.get(key), key)
+        for remedy in rule.get("remedies") or []:
+            if remedy not in remedies:
+                raise ShopDataError(policies_file, where, f"remedy '{remedy}' is not defined in 'remedies'")
 
 
 PLACEHOLDER = "{n}"

@@ -161,12 +161,18 @@ class HttpOrderSource:
 
 
 def order_source(shop: Shop) -> OrderSource:
-    """ORDER_API_URL set: the shop's API; otherwise the embedded store."""
+    """ORDER_API_URL set: the shop's API; otherwise the embedded store. Built once per
+    process and configuration (the embedded store is seeded once)."""
     from bot import settings
-    from bot.shop.store import default_store
+
+    from bot.shop.store import store_for
 
     url = settings.get("ORDER_API_URL")
-    if url:
-        return HttpOrderSource(url, timeout=float(settings.get("ORDER_API_TIMEOUT")),
-                               token=settings.get("ORDER_API_TOKEN"))
-    return StoreOrderSource(default_store(), shop)
+    key = (id(shop), url, settings.get("ORDER_API_TIMEOUT"), settings.get("ORDER_API_TOKEN"), settings.database_url())
+    if key not in _sources:
+        _sources[key] = (HttpOrderSource(url, timeout=float(key[2]), token=key[3]) if url
+                         else StoreOrderSource(store_for(key[4]), shop))
+    return _sources[key]
+
+
+_sources: Dict[tuple, OrderSource] = {}
