@@ -103,18 +103,23 @@ class ValidateOrderForm(ShopFormValidation):
             say(dispatcher, tracker, "utter_order_locked", minutes=minutes)
             return {"order_id": None, "order_flow_stopped": True}
         slots: Dict[Text, Any] = {"order_id": order_id}
-        if order_id != tracker.get_slot("verified_order"):
-            slots["phone_last4"] = None
+        if order_id != tracker.get_slot("verified_order") and not self.digits_given(tracker):
+            slots["phone_last4"] = None  # a new order is checked anew
         return slots
+
+    @staticmethod
+    def digits_given(tracker: Tracker) -> Optional[str]:
+        digits = entity_value(tracker, "phone_last4") or entity_value(tracker, "phone_number")
+        return str(digits)[-4:] if digits else None
 
     async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Dict[Text, Any]:
-        if not self.requested(tracker, "phone_last4") or not self.answering(tracker):
+        together = bool(entity_value(tracker, "order_id"))  # "SO20261114 7704": both at once
+        if not (self.requested(tracker, "phone_last4") or together) or not self.answering(tracker):
             return {}
-        digits = entity_value(tracker, "phone_last4")
-        phone = entity_value(tracker, "phone_number")
-        if digits or phone:
-            return {"phone_last4": str(digits or phone)[-4:]}
+        digits = self.digits_given(tracker)
+        if digits:
+            return {"phone_last4": digits}
         if intent_of(tracker) in ORDER_INTENTS and not entity_value(tracker, "order_id"):
             # "到底到哪了啊" while the digits are asked: the details come once they match.
             say(dispatcher, tracker, "utter_order_verify_first")
@@ -193,10 +198,13 @@ class ActionOrderFollowup(Action):
             last_scan = fmt("scan", language, time=format_time(scan["at"], language),
                             location=scan["location"][language], text=scan["text"][language]) if scan else "-"
             window = logistics.promised_window(shop(), order)
-            start, end = (format_day(window[0], language), format_day(window[1], language)) if window else ("-", "-")
-            say(dispatcher, tracker, "utter_order_shipped", order_id=order.id,
-                state=state_name(order.status, language), courier=courier, tracking_no=order.tracking_no,
-                last_scan=last_scan, start=start, end=end)
+            facts = dict(order_id=order.id, state=state_name(order.status, language), courier=courier,
+                         tracking_no=order.tracking_no, last_scan=last_scan)
+            if with_estimate and window:
+                say(dispatcher, tracker, "utter_order_shipped", start=format_day(window[0], language),
+                    end=format_day(window[1], language), **facts)
+            else:  # past the promised days: the apology that follows says the rest
+                say(dispatcher, tracker, "utter_order_shipped_overdue", **facts)
         elif order.status == "delivered":
             say(dispatcher, tracker, "utter_order_delivered", order_id=order.id,
                 delivered=format_day(order.delivered_at, language))
@@ -286,7 +294,12 @@ class ValidateAddressForm(ShopFormValidation):
         address = entity_value(tracker, "address")
         if not self.requested(tracker, "new_address") or not address or not self.answering(tracker):
             return {}
-        return {"new_address": str(address).strip()[:300], "new_address_region": region_in_latest_message(tracker)}
+        return {"new_address": str(address).strip()[:300]}
+
+    def validate_new_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> Dict[Text, Any]:
+        # (an extract_ method may only set its own slot; the region is set here)
+        return {"new_address": value, "new_address_region": region_in_latest_message(tracker) if value else None}
 
 
 def ask_confirmation(what: str) -> List[EventType]:
@@ -400,7 +413,9 @@ class ActionShippingInfo(Action):
             say(dispatcher, tracker, "utter_free_shipping", details=free["summary"][language])
             return events
         region_id = region_in_latest_message(tracker) or tracker.get_slot("region")
-        courier_id = entity_value(tracker, "courier")
+        # A courier asked about a moment ago stays under discussion ("能发顺丰吗" … "发四川").
+        courier_id = entity_value(tracker, "courier") or (
+            tracker.get_slot("courier") if tracker.get_slot("topic") == "shipping" else None)
         hurried = bool(entity_values(tracker, "urgency"))
         if courier_id and courier_id != data.couriers["default"]:
             self.answer_for_courier(dispatcher, tracker, courier_id, region_id)

@@ -48,7 +48,10 @@ def candidates(tracker: Tracker) -> List[Dict[str, Any]]:
 
 def selected(tracker: Tracker, among: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The products of `among` that the customer picks out: "第二个", "the cheapest one",
-    "the white one", or part of a name."""
+    "the white one", or part of a name; "not this one" leaves out the one under discussion."""
+    if entity_values(tracker, "correction"):
+        others = [p for p in among if p["id"] != tracker.get_slot("product")]
+        among = others or among
     ordinal = entity_value(tracker, "ordinal")
     if ordinal and str(ordinal).isdigit() and 0 < int(ordinal) <= len(among):
         return [among[int(ordinal) - 1]]
@@ -92,8 +95,9 @@ class ActionProductInfo(Action):
             return events + [SlotSet("pending_question", question),
                              SlotSet("candidates", [p["id"] for p in products[:MAX_CHOICES]])]
         product = products[0]
+        # The question stays: "不是这个，是白色那款" asks it again about another product.
         events += [SlotSet("product", product["id"]), SlotSet("category", product["category"]),
-                   SlotSet("pending_question", None)]
+                   SlotSet("pending_question", question)]
         facts = [catalog.fact(data, product, a, language) for a in question["attributes"]]
         known = [f for f in facts if f]
         if known:
@@ -111,7 +115,7 @@ class ActionProductInfo(Action):
         question the data may not answer ("防潮吗?"). A message that only picks a product
         from a list keeps the question asked before it."""
         attributes = [a for a in entity_values(tracker, "attribute") if a != "availability"]
-        selecting = any(entity_values(tracker, e) for e in ("ordinal", "rank", "colour"))
+        selecting = any(entity_values(tracker, e) for e in ("ordinal", "rank", "colour", "correction"))
         pending = tracker.get_slot("pending_question")
         if not attributes and (selecting or intent_of(tracker) == "inform") and isinstance(pending, dict):
             return pending
@@ -126,9 +130,16 @@ class ActionProductInfo(Action):
         named = [data.products[p] for p in entity_values(tracker, "product") if p in data.products]
         if named:
             return named, False
-        picked = selected(tracker, candidates(tracker))
+        listed = candidates(tracker)
+        picked = selected(tracker, listed)
         if picked:
             return picked, False
+        current = data.products.get(tracker.get_slot("product") or "")
+        if current and any(entity_values(tracker, e) for e in ("correction", "colour", "rank")):
+            # "不是这个，是白色那款": another one of the same kind as the product under discussion
+            picked = selected(tracker, [p for p in data.products.values() if catalog.same_type(p, current)])
+            if picked:
+                return picked, False
         category = entity_value(tracker, "category")
         needs = entity_values(tracker, "need")
         if category:
@@ -138,9 +149,11 @@ class ActionProductInfo(Action):
         if entity_value(tracker, "rank") and tracker.get_slot("category"):
             in_category = catalog.products_in(data, tracker.get_slot("category"))
             return [catalog.ranked_first(in_category, entity_value(tracker, "rank"))], False
-        if tracker.get_slot("product") in data.products and not entity_values(tracker, "other_product"):
-            return [data.products[tracker.get_slot("product")]], False
-        return [], False
+        if entity_values(tracker, "other_product"):
+            return [], False
+        if current and (not listed or current in listed):
+            return [current], False
+        return listed, False  # the products just listed: one, or which of them?
 
     def overview(self, dispatcher: CollectingDispatcher, tracker: Tracker, product: Dict[str, Any]) -> None:
         language = language_of(tracker)
@@ -168,8 +181,9 @@ class ValidateRecommendationForm(ShopFormValidation):
 
     async def extract_rec_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> Dict[Text, Any]:
-        if not self.answering(tracker):
-            return {}
+        if not self.answering(tracker) or (tracker.get_slot("rec_category")
+                                           and not self.requested(tracker, "rec_category")):
+            return {}  # known already: a product named now is a question about it, not a new kind
         products = [shop().products[p] for p in entity_values(tracker, "product") if p in shop().products]
         category = entity_value(tracker, "category")
         if products:
@@ -178,13 +192,13 @@ class ValidateRecommendationForm(ShopFormValidation):
             return {"rec_category": category}
         if not self.requested(tracker, "rec_category"):
             return {}
+        if entity_value(tracker, "preference") == "none":
+            return {"rec_category": "any"}
         if entity_values(tracker, "other_product"):
             language = language_of(tracker)
             say(dispatcher, tracker, "utter_not_carried",
                 categories=join([c["name"][language] for c in shop().categories.values()], language))
             return {"rec_category": None}
-        if entity_value(tracker, "preference") == "none":
-            return {"rec_category": "any"}
         return {}
 
     async def extract_budget(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -192,10 +206,12 @@ class ValidateRecommendationForm(ShopFormValidation):
         budget = entity_value(tracker, "budget")
         if budget:
             return {"budget": budget}
-        if not self.requested(tracker, "budget") or not self.answering(tracker):
+        if not self.requested(tracker, "budget"):
             return {}
-        if entity_value(tracker, "preference") == "none":
+        if entity_value(tracker, "preference") == "none":  # "no limit", "不限": also a "no"
             return {"budget": {"amount": None, "currency": "CNY"}}
+        if not self.answering(tracker):
+            return {}
         ids = any(entity_values(tracker, e) for e in ("order_id", "tracking_no", "reference", "phone_number"))
         amount = entity_value(tracker, "number") or entity_value(tracker, "phone_last4")
         if amount and not ids:  # "300" alone, in answer to "what is your budget?"

@@ -35,6 +35,9 @@ from bot.nlu.shop_data import StoredDataError, stored_file
 
 logger = logging.getLogger(__name__)
 MARKUP = re.compile(r"<[^>]*>")
+# A letter, a digit or a Chinese character: without one (emoji, punctuation, markup only)
+# there is nothing to classify.
+CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 
 
 class CalibratedLinearScorer:
@@ -140,9 +143,9 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Messages with nothing to read (empty, whitespace, markup only) get confidence 0,
+        """Messages with nothing to read (empty, whitespace, emoji or markup only) get confidence 0,
         so the FallbackClassifier answers them instead of a guess or a failed request."""
-        with_text = [m for m in messages if MARKUP.sub("", m.get(TEXT) or "").strip()]
+        with_text = [m for m in messages if CONTENT.search(MARKUP.sub("", m.get(TEXT) or ""))]
         for message in messages:
             if message not in with_text:
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
