@@ -32,7 +32,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from bot.nlu.numbers import ENGLISH_NUMBER_WORDS, NUMERAL_TOKEN, parse_amount
-from bot.nlu.shop_data import DEFAULT_SHOP_DATA, load_json, save_json, shop_for
+from bot.nlu.shop_data import ShopDataComponent, DEFAULT_SHOP_DATA, load_json, save_json, shop_for
 from bot.shop.loader import PLACEHOLDER
 from bot.shop.vocabulary import NAME_LABELS, cues, terms
 
@@ -242,7 +242,7 @@ def _drop_nested(found: List[Tuple[str, Any, int, int]]) -> List[Tuple[str, Any,
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class ShopEntityMatcher(GraphComponent):
+class ShopEntityMatcher(ShopDataComponent, GraphComponent):
     """Rasa wrapper: builds the phrases from the shop data, stores them, matches messages."""
 
     @staticmethod

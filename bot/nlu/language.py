@@ -20,7 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.shop_data import DEFAULT_SHOP_DATA, load_json, save_json, shop_for
+from bot.nlu.shop_data import ShopDataComponent, DEFAULT_SHOP_DATA, load_json, save_json, shop_for
 from bot.shop.vocabulary import language_neutral
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
@@ -29,9 +29,13 @@ LATIN_WORD = re.compile(r"^[A-Za-z]+(?:'[A-Za-z]+)?$")
 STORED_FILE = "language_neutral.json"
 
 
+MARKUP = re.compile(r"<[^>]*>")
+
+
 def detect(text: Optional[str], neutral: Collection[str] = ()) -> Optional[str]:
-    """'zh', 'en', or None when the text has no language signal."""
-    if not text:
+    """'zh', 'en', or None when the text has no language signal (markup is not language)."""
+    text = MARKUP.sub(" ", text or "")
+    if not text.strip():
         return None
     words = [t for t in re.split(r"[\s,.!?;:()\"]+", text)
              if len(t) >= 2 and LATIN_WORD.match(t) and t.lower() not in neutral]
@@ -42,7 +46,7 @@ def detect(text: Optional[str], neutral: Collection[str] = ()) -> Optional[str]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class LanguageDetector(GraphComponent):
+class LanguageDetector(ShopDataComponent, GraphComponent):
     """Adds the entity `language` to every message that has a language signal."""
 
     @staticmethod

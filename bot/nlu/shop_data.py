@@ -8,10 +8,11 @@ other than what it was trained and tested with).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Dict, Iterator, Optional
 
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -33,6 +34,27 @@ def shop_for(config: dict) -> Shop:
     from bot import settings
 
     return cached_shop(str(settings.ROOT / config.get("shop_data", DEFAULT_SHOP_DATA)))
+
+
+def shop_fingerprint(config: Dict[str, Any]) -> str:
+    """A hash of the shop data files: Rasa retrains a component (instead of restoring it
+    from its training cache) when the shop data it was built from changes."""
+    from bot import settings
+
+    digest = hashlib.sha256()
+    folder = settings.ROOT / config.get("shop_data", DEFAULT_SHOP_DATA)
+    for path in sorted(folder.glob("*.yml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class ShopDataComponent:
+    """Mixin for the components built from the shop data."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        return shop_fingerprint(config)
 
 
 def save_json(storage: ModelStorage, resource: Resource, name: str, value: Any) -> None:

@@ -8,6 +8,7 @@ wherever it is loaded.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 import jieba
@@ -19,10 +20,11 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.shop_data import DEFAULT_SHOP_DATA, load_json, save_json, shop_for
+from bot.nlu.shop_data import ShopDataComponent, DEFAULT_SHOP_DATA, load_json, save_json, shop_for
 from bot.shop.vocabulary import segmentation_words
 
 WORDS_FILE = "user_dictionary.json"
+MARKUP = re.compile(r"<[^>]*>")
 jieba.setLogLevel(60)  # jieba prints its cache-building chatter on every start
 
 
@@ -33,7 +35,7 @@ def add_words(words: List[str]) -> None:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
-class ShopJiebaTokenizer(Tokenizer):
+class ShopJiebaTokenizer(ShopDataComponent, Tokenizer):
     """Chinese segmentation with the shop's names kept whole; no whitespace tokens."""
 
     @staticmethod
@@ -74,6 +76,7 @@ class ShopJiebaTokenizer(Tokenizer):
         return self._resource
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        text = message.get(attribute) or ""
+        # Markup is not words ("<b>你好</b>", "<script>…"): blanked out, offsets kept.
+        text = MARKUP.sub(lambda tag: " " * len(tag.group()), message.get(attribute) or "")
         tokens = [Token(word, start) for word, start, _ in jieba.tokenize(text) if word.strip()]
         return self._apply_token_pattern(tokens)
