@@ -54,8 +54,9 @@ def test_every_console_endpoint_refuses_without_login(web_bot):
         assert anonymous.post_json(path, {"text": "hi"})[0] == 401, path
     # A forged cookie is no login.
     forged = Http(web_bot.url)
-    forged.request("GET", "/agent/api/me", headers={"Cookie": "agent_session=eyJ1IjoiYWdlbnQifQ.00"})
-    assert forged.request("GET", "/agent/api/tickets", headers={"Cookie": "agent_session=eyJ1IjoiYWdlbnQifQ.00"})[0] == 401
+    cookie = {"Cookie": "agent_session=eyJ1IjoiYWdlbnQifQ.00"}
+    forged.request("GET", "/agent/api/me", headers=cookie)
+    assert forged.request("GET", "/agent/api/tickets", headers=cookie)[0] == 401
 
 
 def test_wrong_password_and_login_without_token_are_refused(web_bot):

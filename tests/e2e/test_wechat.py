@@ -24,9 +24,8 @@ from bot.channels.wechat_api import CustomerServiceAPI, ReplyWindowClosed, WeCha
 from tests.support.rest import RestClient
 from tests.support.voice import CJK, FORBIDDEN
 from tests.support.waiting import holds_for
-from tests.support.wechat import (AES_KEY, APP_ID, APP_SECRET, GREETING_EN, GREETING_ZH, TOKEN, bot_env, openid,
-                                  pusher)
-from tests.support.wechat_standin import WeChatPusher, WeChatServer, sign
+from tests.support.wechat import AES_KEY, APP_ID, APP_SECRET, GREETING_EN, GREETING_ZH, TOKEN, bot_env, openid, pusher
+from tests.support.wechat_standin import WeChatPusher, sign
 
 PASSIVE_TIMEOUT = 2.5  # short, to keep the tests quick; room for a busy test machine
 SLOW = 2.0  # per action call: a new conversation makes two (session start + greeting) > PASSIVE_TIMEOUT
@@ -156,7 +155,7 @@ def test_compatible_mode_takes_plaintext_and_encrypted(bots):
 
 
 def test_plain_mode_conversation(bots):
-    wechat = pusher(bots, "plain")
+    wechat = pusher(bots["plain"], "plain")
     who = openid()
     delivery = wechat.text(who, "你好")
     assert delivery.status == 200 and delivery.text == GREETING_ZH and "<Encrypt>" not in delivery.body

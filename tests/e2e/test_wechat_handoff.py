@@ -59,16 +59,17 @@ def turn(wechat: WeChatPusher, api: WeChatServer, bot: Any, who: str, text: str)
     assert delivery.status == 200, (delivery.status, delivery.body)
     passive = [delivery.text] if delivery.text else []
 
-    def arrived() -> Optional[List[str]]:
+    def arrived() -> Optional[Tuple[List[str]]]:
         events = rest.tracker(who)["events"]
         users = [i for i, e in enumerate(events) if e["event"] == "user"]
         if len(users) <= users_before:
             return None  # the turn is not saved yet
         said = [e for e in events[users[-1]:] if e["event"] == "bot"]
         received = passive + api.messages_to(who)[sent_before:]
-        return received if len(received) >= len(said) else None
+        return (received,) if len(received) >= len(said) else None
 
-    return delivery, wait_until(arrived, TURN_TIMEOUT, interval=0.1, message=f"the answer to {text!r} did not arrive")
+    (received,) = wait_until(arrived, TURN_TIMEOUT, interval=0.1, message=f"the answer to {text!r} did not arrive")
+    return delivery, received
 
 
 class Console:
@@ -112,7 +113,7 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     delivery, answer = turn(wechat, wechat_api, bot, who, waiting)
     assert delivery.body in ("success", "") and delivery.reply is None and answer == []
     assert wechat_api.messages_to(who) == sent
-    assert user_texts(bot, who) == ["转人工", waiting]
+    assert RestClient(bot.url).user_texts(who) == ["转人工", waiting]
     console = Console(bot)
     shown = console.ticket(ticket.id)
     assert shown is not None and shown["channel"] == "wechat" and shown["paused"] is True

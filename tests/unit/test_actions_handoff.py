@@ -17,7 +17,8 @@ def test_silence_nudges_once_then_closes_and_never_during_a_handoff(tracker, dis
     from bot.actions.handoff import ActionSilence
 
     ActionSilence().run(dispatcher, tracker("", "EXTERNAL_silence"), {})
-    nudge = {"event": "bot", "text": "您好，请问还有什么可以帮您？", "metadata": {"utter_action": "utter_silence_nudge"}}
+    nudge = {"event": "bot", "text": "您好，请问还有什么可以帮您？",
+             "metadata": {"utter_action": "utter_silence_nudge"}}
     events = ActionSilence().run(dispatcher, tracker("", "EXTERNAL_silence", events=[nudge]), {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_silence_nudge", "utter_silence_close"]
     assert {"event": "slot", "name": "conversation_closed", "value": True, "timestamp": None} in events

@@ -28,7 +28,6 @@ def applied():
 
 def test_refuses_another_rasa_version(monkeypatch):
     import rasa
-
     from rasa.shared.core.events import Event
 
     before = Event.__dict__["resolve_by_type"]
