@@ -38,6 +38,9 @@ Why each one (py-spy and cProfile on `make bench`'s 20-conversation run, this ma
 - Website socket.io handler (bot/channels/website.py, credentials.yml): Rasa's handler for
   customer messages is replaced on the same socket.io server to check the input, take the
   page language and use an output channel that drives the silence timers.
+- Story tests only (scripts/test_stories.py): the end-to-end story test compares intents
+  and entities as a story can write them: not the `language` entity that LanguageDetector
+  puts on every message, and a budget by its text.
 """
 from __future__ import annotations
 
@@ -132,6 +135,26 @@ def with_health(configure_app: Callable[..., Any]) -> Callable[..., Any]:
     return configure
 
 
+def story_test_entities(collect: Callable[..., Any]) -> Callable[..., Any]:
+    """rasa.core.test._collect_user_uttered_predictions for story tests: without the
+    `language` entity of bot.nlu.language.LanguageDetector, and a structured value (a
+    budget's {"amount", "currency"}) compared as the text it was found in."""
+
+    def comparable(entity: Dict[str, Any], text: str) -> Dict[str, Any]:
+        if isinstance(entity.get("value"), (dict, list)) and "start" in entity and "end" in entity:
+            return dict(entity, value=text[entity["start"]:entity["end"]])
+        return entity
+
+    @functools.wraps(collect)
+    def compare(event: Any, predicted: Dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        text = predicted.get("text") or event.text or ""
+        predicted = dict(predicted, entities=[comparable(entity, text) for entity in predicted.get("entities") or []
+                                              if entity.get("extractor") != "LanguageDetector"])
+        return collect(event, predicted, *args, **kwargs)
+
+    return compare
+
+
 def _sequential_graph_runner() -> Any:
     from bot.graph_runner import SequentialGraphRunner
 
@@ -156,6 +179,7 @@ class Patch:
     replacement: Optional[Callable[[Any], Any]] = None
     overrides: Tuple[str, ...] = ()
     tested_with: str = RASA_VERSION
+    story_tests_only: bool = False  # installed by apply(story_tests=True) only
 
 
 PATCHES: Tuple[Patch, ...] = (
@@ -182,7 +206,7 @@ PATCHES: Tuple[Patch, ...] = (
           replacement=freeze_after_loading),
     Patch("rasa.core.run:configure_app",
           "GET /health with the run's token (bot/health.py)",
-          "test_configure_app_gets_the_health_route; tests/e2e/test_runtime.py",
+          "test_configure_app_gets_the_health_route; tests/e2e/test_runtime.py::test_health_reports_this_runs_token",
           replacement=with_health),
     Patch("rasa.core.tracker_store:SQLTrackerStore",
           "bot.tracker_store.CachedSQLTrackerStore (endpoints.yml): current conversations kept in memory",
@@ -195,6 +219,14 @@ PATCHES: Tuple[Patch, ...] = (
           "test_website_handler_passes_what_rasas_handler_passes; tests/e2e/test_silence.py",
           overrides=("rasa.core.channels.socketio:SocketIOInput.blueprint",
                      "rasa.core.channels.socketio:SocketIOOutput._send_message")),
+    Patch("rasa.core.test:_collect_user_uttered_predictions",
+          "story tests (`make test-stories`) do not compare the LanguageDetector's `language` entity (it "
+          "spans the whole message, which a story cannot annotate beside the message's other entities; "
+          "tested in tests/unit/test_language.py and over HTTP), and compare a structured value such as "
+          "a budget as its text (a story's entity annotation cannot hold braces; the values are tested "
+          "in tests/unit/test_entities.py)",
+          "test_story_tests_compare_entities_as_stories_can_write_them",
+          replacement=story_test_entities, story_tests_only=True),
 )
 
 
@@ -231,20 +263,22 @@ def check_rasa_version() -> None:
             f"each entry of bot/patches.py against Rasa {rasa.__version__} and its test, then update RASA_VERSION.")
 
 
-def apply() -> List[str]:
-    """Check the Rasa version and every target, then install the replacements (once)."""
+def apply(story_tests: bool = False) -> List[str]:
+    """Check the Rasa version and every target, then install the replacements (once);
+    with `story_tests`, also those for `make test-stories`."""
     check_rasa_version()
-    missing = [name for patch in PATCHES for name in (patch.target, *patch.overrides) if not _exists(name)]
+    missing = [name for patch in PATCHES if story_tests or not patch.story_tests_only
+               for name in (patch.target, *patch.overrides) if not _exists(name)]
     if missing:
         raise UnsupportedRasaVersion(f"Rasa internals that bot/patches.py replaces are gone: {', '.join(missing)}")
     for patch in PATCHES:
-        if patch.replacement is None or patch.target in _originals:
+        if patch.replacement is None or patch.target in _originals or (patch.story_tests_only and not story_tests):
             continue
         owner, attribute = _resolve(patch.target)
         original = vars(owner)[attribute] if isinstance(owner, type) else getattr(owner, attribute)
         _originals[patch.target] = original
         setattr(owner, attribute, patch.replacement(original))
-    return [patch.target for patch in PATCHES]
+    return list(_originals)
 
 
 def undo() -> None:

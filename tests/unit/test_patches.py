@@ -6,6 +6,7 @@ tracker store with a running server, in tests/e2e/.
 from __future__ import annotations
 
 import asyncio
+import copy
 import gc
 from typing import Any, Dict, List
 
@@ -74,6 +75,18 @@ def test_apply_installs_every_replacement_once_and_undo_restores_rasa(applied):
     assert rasa.core.processor.DaskGraphRunner is DaskGraphRunner
     assert not hasattr(rasa.core.run.load_agent_on_start, "__wrapped__")
     assert Domain.states_for_tracker_history is dialogue_states._ORIGINAL
+
+
+def test_every_patch_names_tests_that_exist():
+    from bot.settings import ROOT
+
+    for patch in patches.PATCHES:
+        for test in patch.test.split(";"):
+            path, _, name = test.strip().rpartition("::") if "::" in test else ("", "", test.strip())
+            if name.endswith(".py") or name.startswith("tests/"):
+                path, name = name, ""
+            source = (ROOT / (path or "tests/unit/test_patches.py")).read_text(encoding="utf-8")
+            assert not name or f"def {name}(" in source, (patch.target, test)
 
 
 def test_every_target_exists_in_this_rasa():
@@ -285,3 +298,33 @@ def test_website_handler_passes_what_rasas_handler_passes():
         asyncio.run(rasas("sid-1", {"message": "hi"}))
     asyncio.run(ours("sid-1", {"message": "hi"}))
     assert len(from_rasa) == 1 and len(from_ours) == 2
+
+
+# -- story tests ------------------------------------------------------------------------
+
+def test_story_tests_compare_entities_as_stories_can_write_them():
+    from rasa.core.test import _collect_user_uttered_predictions
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    text = "推荐500元以内的台灯"
+    start, end = text.index("500元以内"), text.index("的")
+    gold = UserUttered(text, {"name": "request_recommendation"},
+                       [{"entity": "budget", "start": start, "end": end, "value": "500元以内"}])
+    predicted = {"text": text, "intent": {"name": "request_recommendation"}, "entities": [
+        {"entity": "language", "value": "zh", "start": 0, "end": len(text), "extractor": "LanguageDetector"},
+        {"entity": "budget", "value": {"amount": 500.0, "currency": "CNY"}, "start": start, "end": end,
+         "extractor": "ShopEntityMatcher"}]}
+
+    def mismatch(collect: Any, prediction: Dict[str, Any]) -> bool:
+        tracker = DialogueStateTracker("story", [])  # Rasa turns values into strings in place: a copy each time
+        return collect(gold, copy.deepcopy(prediction), tracker, False).check_prediction_target_mismatch()
+
+    assert mismatch(_collect_user_uttered_predictions, predicted)  # Rasa: language and the dict differ
+    story_test = patches.story_test_entities(_collect_user_uttered_predictions)
+    assert not mismatch(story_test, predicted)
+    wrong = dict(predicted, entities=predicted["entities"] + [
+        {"entity": "product", "value": "eye-care-desk-lamp", "start": end + 1, "end": end + 3,
+         "extractor": "ShopEntityMatcher"}])
+    assert mismatch(story_test, wrong)  # any other entity still counts
+    assert mismatch(story_test, dict(predicted, intent={"name": "ask_product_info"}))
