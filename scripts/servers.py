@@ -65,7 +65,8 @@ def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = No
         except OSError:
             pass
         time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer with this run's token within {timeout:.0f} s (last answer: {answered})")
+    wanted = " with this run's token" if token is not None else ""
+    raise TimeoutError(f"{url} did not answer{wanted} within {timeout:.0f} s (last answer: {answered})")
 
 
 @dataclass
@@ -119,7 +120,7 @@ class Bot:
                                        "--port", str(self.actions_port)])
 
     def start_actions(self, timeout: float = 120) -> "Bot":
-        """The action server alone (`make shell`, `make test-stories`)."""
+        """The action server alone (`make shell`)."""
         self.token = secrets.token_hex(16)
         actions = self._spawn_actions()
         try:
