@@ -8,7 +8,7 @@ MODEL := models/current.tar.gz
 # data (jieba dictionary, entity patterns) and the custom NLU components.
 MODEL_INPUTS := config.yml bot/domain.yml $(shell find bot/data bot/shop/data bot/nlu bot/shop -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run shell test train setup validate test-stories test-nlu test-py bench clean browser
+.PHONY: run shell test train setup lint validate test-unit test-stories test-nlu test-e2e bench clean browser help
 WEB   := bot/web
 
 run: $(MODEL) $(WEB)/node_modules/.installed   ## start the action server and the Rasa server
@@ -22,20 +22,26 @@ train: $(MODEL)               ## train only if data or config changed
 
 setup: $(VENV)/.installed $(WEB)/node_modules/.installed  ## .venv with the pinned requirements; the chat widget (npm)
 
-test: $(MODEL) validate test-stories test-nlu test-py   ## everything below
+test: lint validate test-unit test-stories test-nlu test-e2e   ## all of these, in this order
+
+lint: $(VENV)/.installed      ## ruff check (settings in pyproject.toml)
+	$(PY) -m ruff check bot scripts tests bench
 
 validate: $(VENV)/.installed  ## Rasa data validation; warnings fail
 	$(PY) -m scripts.validate
 
-test-stories: $(MODEL)        ## test stories; any wrong prediction fails
-	$(RASA) test core --model $(MODEL) --stories tests/stories --out results/core --fail-on-prediction-errors --no-plot
+test-unit: $(VENV)/.installed ## pytest tests/unit: components, actions, shop data, patches; no model, no servers
+	$(PY) -m pytest -q tests/unit
 
-test-nlu: $(MODEL)            ## held-out NLU test set, scored per language against the target
-	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu --domain bot/domain.yml --out results/nlu --successes --no-plot
+test-stories: $(MODEL)        ## test stories end to end (NLU, predictions, then played to a running bot)
+	$(PY) -m scripts.test_stories --model $(MODEL) --stories tests/stories --out results/core
+
+test-nlu: $(MODEL)            ## held-out NLU test set through the patched runtime, scored per language
+	$(RASA) --patched test nlu --model $(MODEL) --nlu tests/nlu --domain bot/domain.yml --out results/nlu --successes --no-plot
 	$(PY) -m scripts.nlu_score results/nlu tests/nlu --min-accuracy 0.95
 
-test-py: $(MODEL) $(WEB)/node_modules/.installed browser  ## pytest: components, actions, etiquette, bad input, servers, browser
-	$(PY) -m pytest -q tests
+test-e2e: $(MODEL) $(WEB)/node_modules/.installed browser  ## pytest tests/e2e: real servers over HTTP, WeChat, console, browser
+	$(PY) -m pytest -q tests/e2e
 
 bench: $(MODEL)               ## OUR config beside Rasa's default config, one run
 	$(PY) -m bench.run
@@ -60,3 +66,6 @@ $(MODEL): $(VENV)/.installed $(MODEL_INPUTS)
 
 clean:                        ## remove models, results and run-time files (keeps .venv)
 	rm -rf models results var/bench
+
+help:                         ## this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z0-9-]*:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)

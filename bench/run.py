@@ -23,7 +23,7 @@ from typing import Dict, List
 
 from bot import settings
 from scripts.nlu_score import score
-from scripts.servers import BIN, Bot
+from scripts.servers import BIN, Bot, free_ports
 
 OUT = settings.ROOT / "var" / "bench"
 CONFIGS = {"OUR": settings.ROOT / "config.yml", "RASA DEFAULT": settings.ROOT / "bench" / "default_config.yml"}
@@ -121,7 +121,8 @@ def measure(label: str, config: Path, args: argparse.Namespace) -> Dict[str, flo
     print(f"[{label}] training ...", flush=True)
     result: Dict[str, float] = {"train_s": train(config, name)}
     model = OUT / "models" / f"{name}.tar.gz"
-    bot = Bot(model=model, rasa_port=16005, actions_port=16055, tracker_db=OUT / f"tracker-{name}.db",
+    rasa_port, actions_port = free_ports(2)
+    bot = Bot(model=model, rasa_port=rasa_port, actions_port=actions_port, tracker_db=OUT / f"tracker-{name}.db",
               log_dir=OUT / "log")
     (OUT / f"tracker-{name}.db").unlink(missing_ok=True)
     print(f"[{label}] starting servers ...", flush=True)

@@ -10,7 +10,8 @@ replayed when it grows (from the start again after an event that makes Rasa drop
 rewrite earlier ones: restart, new session, rewind, a form); each call then runs
 Rasa's own per-call logic (hidden rule turns, rule-only features) on copies of the
 states, so callers get the same lists as before and may change them as before.
-tests/test_dialogue_states.py compares the two on every story and rule of the bot.
+Installed by bot/patches.py; tests/unit/test_dialogue_states.py compares the two on every
+story and rule of the bot.
 """
 from __future__ import annotations
 
@@ -19,8 +20,14 @@ from typing import Any, Dict, List, NamedTuple, Optional, Text
 
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted,
-                                     UserUtteranceReverted)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 _ORIGINAL = Domain.states_for_tracker_history
@@ -136,10 +143,6 @@ def states_for_tracker_history(self: Domain, tracker: DialogueStateTracker, omit
 
         states.append(self._clean_state(state))
     return states
-
-
-def install() -> None:
-    Domain.states_for_tracker_history = states_for_tracker_history
 
 
 def original(domain: Domain, tracker: DialogueStateTracker, **kwargs: Any) -> List[State]:

@@ -5,6 +5,7 @@ for our dozen nodes builds a task graph, orders it, and copies it on every call:
 15% of the graph's time per message in cProfile on `make bench`, for no parallelism
 (Rasa calls it synchronously). This runner evaluates the same nodes in dependency order
 with the same inputs and outputs. Training still uses Rasa's DaskGraphRunner.
+Installed by bot/patches.py, which names its tests.
 """
 from __future__ import annotations
 

@@ -19,6 +19,8 @@ class only avoids reading back what this process wrote itself:
 
 Only one Rasa process may write to the file (the embedded set-up: `make run`). Several
 Rasa workers or servers must share a lock store and a database server instead.
+
+It overrides private methods of Rasa's SQLTrackerStore: listed in bot/patches.py.
 """
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 `python -m scripts.rasa train ...` is what the Makefile calls instead of bare `rasa`,
 so endpoints.yml's ${VARS} resolve and the custom components under bot/ import.
+`python -m scripts.rasa --patched test ...` runs it through `python -m bot.server`: with
+the patches of bot/patches.py, the runtime that serves customers.
 """
 import os
 import sys
@@ -10,9 +12,13 @@ from pathlib import Path
 from bot import settings
 
 if __name__ == "__main__":
-    rasa = str(Path(sys.executable).parent / "rasa")
+    args = sys.argv[1:]
+    if args[:1] == ["--patched"]:
+        command = [sys.executable, "-m", "bot.server", *args[1:]]
+    else:
+        command = [str(Path(sys.executable).parent / "rasa"), *args]
     os.chdir(settings.ROOT)
     env = settings.child_env()
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.execve(rasa, [rasa, *sys.argv[1:]], env)
+    os.execve(command[0], command, env)

@@ -30,12 +30,17 @@ def main() -> int:
         print(f"error: {error}; see var/log/rasa.log and var/log/actions.log", file=sys.stderr)
         return 1
     host = settings.get("RASA_HOST")
+    base = f"http://{host}:{bot.rasa_port}"
+    wechat = "" if settings.get("WECHAT_TOKEN") else "  (503 until WECHAT_TOKEN is set, see README)"
     print(f"""
 Ready in {bot.ready_seconds:.1f} s.
-  REST webhook : http://{host}:{bot.rasa_port}/webhooks/rest/webhook
-  socket.io    : http://{host}:{bot.rasa_port}/socket.io
-  HTTP API     : http://{host}:{bot.rasa_port}/status
-  Actions      : http://{settings.get('ACTIONS_HOST')}:{bot.actions_port}/health
+  REST webhook  : POST {base}/webhooks/rest/webhook
+  socket.io     : {base}/socket.io
+  demo shop page: {base}/shop/  ({base}/shop/?lang=en)
+  agent console : {base}/agent/  (user {settings.get('AGENT_USERNAME')}, AGENT_PASSWORD in .env)
+  WeChat        : {base}/webhooks/wechat/webhook{wechat}
+  HTTP API      : {base}/status
+  Actions       : http://{settings.get('ACTIONS_HOST')}:{bot.actions_port}/health
 Try:  curl -s -XPOST http://{host}:{bot.rasa_port}/webhooks/rest/webhook -d '{{"sender":"me","message":"你好"}}'
 Press Ctrl-C to stop.""", flush=True)
 

@@ -1,12 +1,18 @@
 """Start the action server and the Rasa server, wait until both answer, stop them.
 
-Used by `make run`, the test suite and `make bench`, so all three run the bot the same
-way. Each process gets its own environment (ports, tracker file) from bot.settings.
+Used by `make run`, `make shell`, the test suite, `make test-stories` and `make bench`, so
+all of them run the bot the same way. Each process gets its own environment (ports,
+tracker file) from bot.settings, and each start a random token (bot/health.py): a server
+counts as up when its /health answers with that token, never merely because something
+answers on its port (a server left over from an aborted run, another checkout's tests).
 """
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,24 +22,51 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import settings
+from bot.health import TOKEN_ENV
 
 BIN = Path(sys.executable).parent
 
 
-def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> float:
-    """Seconds until `url` answers 200; raise if the process dies or time runs out."""
+def free_ports(count: int = 1) -> List[int]:
+    """Ports that the OS has just given out as free (bound to port 0, then released)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None,
+              token: Optional[str] = None) -> float:
+    """Seconds until `url` answers 200 (with `"token": token` in its JSON, when given);
+    raise if the process dies or time runs out."""
     start = time.monotonic()
+    answered = "nothing"
     while time.monotonic() - start < timeout:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process exited with code {process.returncode} before {url} answered")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
+                body = response.read()
                 if response.status == 200:
-                    return time.monotonic() - start
+                    if token is None:
+                        return time.monotonic() - start
+                    try:
+                        answered = f"token {json.loads(body).get('token')!r}"
+                    except (ValueError, AttributeError):
+                        answered = f"{body[:80]!r}"
+                    if answered == f"token {token!r}":
+                        return time.monotonic() - start
         except OSError:
             pass
         time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+    wanted = " with this run's token" if token is not None else ""
+    raise TimeoutError(f"{url} did not answer{wanted} within {timeout:.0f} s (last answer: {answered})")
 
 
 @dataclass
@@ -49,6 +82,7 @@ class Bot:
     extra_env: Dict[str, str] = field(default_factory=dict)
     processes: List[subprocess.Popen] = field(default_factory=list)
     ready_seconds: float = 0.0
+    token: str = ""  # this start's BOT_RUN_TOKEN, new at each start()
 
     @property
     def url(self) -> str:
@@ -63,23 +97,44 @@ class Bot:
             "TRACKER_DB": str(self.tracker_db),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "3",
+            TOKEN_ENV: self.token,
         })
         env.update(self.extra_env)
         return env
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(args, cwd=settings.ROOT, env=self.env(), stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(args, cwd=settings.ROOT, env=self.env(), stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
         return process
 
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    def _spawn_actions(self) -> subprocess.Popen:
+        # bot/action_server.py: rasa_sdk's app, whose /health also reports the token.
+        return self._spawn("actions", [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions",
+                                       "--port", str(self.actions_port)])
+
+    def start_actions(self, timeout: float = 120) -> "Bot":
+        """The action server alone (`make shell`)."""
+        self.token = secrets.token_hex(16)
+        actions = self._spawn_actions()
+        try:
+            wait_http(f"{self.actions_url}/health", timeout, actions, self.token)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
     def start(self, timeout: float = 120) -> "Bot":
         self.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        self.token = secrets.token_hex(16)
         began = time.monotonic()
-        actions = self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
-                                          "--port", str(self.actions_port)])
+        actions = self._spawn_actions()
         rasa = self._spawn("rasa", [
             sys.executable, "-m", "bot.server", "run", "--model", str(self.model), "--enable-api",
             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
@@ -87,9 +142,9 @@ class Bot:
             "--endpoints", str(self.endpoints), "--cors", "*",
         ])
         try:
-            wait_http(f"http://127.0.0.1:{self.actions_port}/health", timeout, actions)
-            # /status answers once the model is loaded, not merely when the port is open.
-            wait_http(f"{self.url}/status", timeout, rasa)
+            wait_http(f"{self.actions_url}/health", timeout, actions, self.token)
+            # The Rasa server's /health answers once the model is loaded (like /status).
+            wait_http(f"{self.url}/health", timeout, rasa, self.token)
         except Exception:
             self.stop()
             raise

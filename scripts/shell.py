@@ -5,17 +5,15 @@ import subprocess
 import sys
 
 from bot import settings
-from scripts.servers import Bot, wait_http
+from scripts.servers import Bot
 
 
 def main() -> int:
     bot = Bot(model=settings.path("MODEL_PATH"), rasa_port=int(settings.get("RASA_PORT")),
               actions_port=int(settings.get("ACTIONS_PORT")), tracker_db=settings.path("TRACKER_DB"),
               log_dir=settings.ROOT / "var" / "log")
-    actions = bot._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
-                                     "--port", str(bot.actions_port)])
+    bot.start_actions(timeout=60)
     try:
-        wait_http(f"http://127.0.0.1:{bot.actions_port}/health", 60, actions)
         return subprocess.call([sys.executable, "-m", "bot.server", "shell", "--model", str(bot.model),
                                 "--endpoints", "endpoints.yml", "--port", str(bot.rasa_port)],
                                cwd=settings.ROOT, env=bot.env())

@@ -1,1 +1,2 @@
-"""Rasa input/output channels: website REST (validating), later socket.io, WeChat, agent console."""
+"""Rasa input channels: REST (with request checks), the website chat (socket.io), WeChat, the agent
+console, and the demo shop pages."""

@@ -11,6 +11,9 @@ On top of Rasa's channel it:
 - runs the silence timers: after the bot's last message, SILENCE_NUDGE_SECONDS without a
   customer message trigger EXTERNAL_silence, then SILENCE_CLOSE_SECONDS more trigger it
   again (the dialogue decides what to say: nudge, then polite close).
+
+Replacing Rasa's `user_uttered` handler (in `blueprint` below) relies on Rasa internals:
+it is listed in bot/patches.py, which names its tests.
 """
 from __future__ import annotations
 

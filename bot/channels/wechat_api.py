@@ -1,7 +1,7 @@
 """WeChat's customer-service message API (客服消息): send a text to an OpenID.
 
 The WeChat channel uses it for answers that miss the passive-reply window and for the
-second and later messages of a turn; the agent console will use `send_text` for agent
+second and later messages of a turn; the agent console uses `send_text` for agent
 replies. Errors never reach the customer: callers log them (with WeChat's code) or, for
 the console, show them to the agent. `ReplyWindowClosed` (45015) is its own class because
 it means "the customer has not written for 48 hours", not "something is broken".

@@ -66,6 +66,7 @@ def test_policy_answers_come_from_shop_data(tracker, dispatcher, shop):
 def test_session_start_takes_the_language_from_channel_metadata(tracker, dispatcher):
     from bot.actions.session import ActionSessionStart
 
-    events = ActionSessionStart().run(dispatcher, tracker("", slots={"session_started_metadata": {"language": "en-US"}}), {})
+    started = tracker("", slots={"session_started_metadata": {"language": "en-US"}})
+    events = ActionSessionStart().run(dispatcher, started, {})
     assert {"event": "slot", "name": "language", "value": "en", "timestamp": None} in events
     assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"

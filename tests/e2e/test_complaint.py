@@ -1,5 +1,4 @@
 """The complaint sequence and the hand-off through the real bot over HTTP."""
-import datetime as dt
 import uuid
 
 import pytest
@@ -108,55 +107,19 @@ def test_yes_to_the_offer_of_a_human_hands_off(rest):
     assert "queue" in " ".join(texts(turn(rest, who, "yes please")))
 
 
-def test_agent_ends_the_handoff_then_the_bot_asks_for_a_rating(rest, running_bot, bot_store):
-    import json
-    import urllib.request
-
+def test_agent_ends_the_handoff_then_the_bot_asks_for_a_rating(rest, bot_store):
     from bot.shop.store import Rating
 
     who = new()
-    turn(rest, who, "i want to talk to a real person")
-    base = running_bot.url
-    request = urllib.request.Request(f"{base}/conversations/{who}/tracker/events", method="POST",
-                                     data=json.dumps([{"event": "resume"}]).encode(),
-                                     headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30).read()
-    request = urllib.request.Request(f"{base}/conversations/{who}/trigger_intent", method="POST",
-                                     data=json.dumps({"name": "EXTERNAL_handoff_ended"}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    reply = json.loads(urllib.request.urlopen(request, timeout=30).read())
+    assert "queue" in " ".join(texts(turn(rest, who, "i want to talk to a real person")))
+    rest.append_events(who, [{"event": "resume"}])
+    reply = rest.trigger_intent(who, "EXTERNAL_handoff_ended")
     said = " ".join(m.get("text", "") for m in reply["messages"])
     assert "back to assist you" in said and "rate our service" in said
     closing = " ".join(texts(turn(rest, who, '/inform{"rating": 4}')))
     assert "rating of 4" in closing and "Goodbye" in closing
     with bot_store.session() as session:
         assert session.query(Rating).filter_by(conversation_id=who).one().score == 4
-
-
-def test_after_hours_records_the_ticket_and_the_bot_carries_on(tracker, dispatcher, test_store, monkeypatch):
-    from bot.actions.handoff import ActionHandoff, local_now
-
-    later = (local_now() + dt.timedelta(hours=2)).strftime("%H:00")
-    monkeypatch.setenv("SERVICE_HOURS", f"{later}-{later[:2]}:59")
-    events = ActionHandoff().run(dispatcher, tracker("转人工", "request_human", slots={"language": "zh"}), {})
-    assert dispatcher.messages[0]["response"] == "utter_handoff_after_hours"
-    assert not any(e.get("event") == "pause" for e in events)
-    assert [t.kind for t in test_store.tickets()] == ["handoff"]
-
-
-def test_silence_nudges_once_then_closes_and_never_during_a_handoff(tracker, dispatcher):
-    from bot.actions.handoff import ActionSilence
-
-    ActionSilence().run(dispatcher, tracker("", "EXTERNAL_silence"), {})
-    nudge = {"event": "bot", "text": "您好，请问还有什么可以帮您？", "metadata": {"utter_action": "utter_silence_nudge"}}
-    events = ActionSilence().run(dispatcher, tracker("", "EXTERNAL_silence", events=[nudge]), {})
-    assert [m["response"] for m in dispatcher.messages] == ["utter_silence_nudge", "utter_silence_close"]
-    assert {"event": "slot", "name": "conversation_closed", "value": True, "timestamp": None} in events
-    dispatcher.messages.clear()
-    paused = tracker("", "EXTERNAL_silence", paused=True)
-    assert ActionSilence().run(dispatcher, paused, {}) == [] and dispatcher.messages == []
-    closed = tracker("", "EXTERNAL_silence", slots={"conversation_closed": True})
-    assert ActionSilence().run(dispatcher, closed, {}) == [] and dispatcher.messages == []
 
 
 def test_asking_for_a_person_while_a_form_asks_something_hands_off(rest):

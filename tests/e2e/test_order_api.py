@@ -1,9 +1,10 @@
-"""The HTTP order source against a local stand-in, and what the customer hears when it fails."""
+"""The HTTP order source against a local stand-in over real HTTP, and what the customer
+hears when it fails (the action in-process, its order API a real HTTP server)."""
 import pytest
 
 from bot.actions.logistics import ValidateOrderForm
-from bot.shop.orders import HttpOrderSource, OrderSourceUnavailable, normalise_order_id
-from tests.order_api_standin import OrderApiStandIn
+from bot.shop.orders import HttpOrderSource, OrderSourceUnavailable
+from tests.support.order_api_standin import OrderApiStandIn
 
 ORDER = {"id": "SO20260001", "status": "in_transit", "phone": "13912345678", "customer_name": "王芳",
          "address": {"region": "jiangsu", "city": "南京", "detail": "鼓楼区中山路1号"}, "courier": "zto",
@@ -16,12 +17,6 @@ ORDER = {"id": "SO20260001", "status": "in_transit", "phone": "13912345678", "cu
 def api():
     with OrderApiStandIn({"SO20260001": dict(ORDER)}) as standin:
         yield standin
-
-
-def test_order_ids_have_one_shape():
-    assert normalise_order_id(" so20260001 ") == "SO20260001"
-    for bad in ("SO123", "20260001", "SO2026000100", "SO-20260001", "", None, "'; drop table orders"):
-        assert normalise_order_id(bad) is None
 
 
 def test_reads_updates_and_cancels(api):
@@ -63,3 +58,43 @@ def test_the_bot_uses_the_api_when_configured(api, monkeypatch, tracker, dispatc
                                                   tracker("订单号so20260001", intent="inform"), {})
     assert slots["order_id"] == "SO20260001"
     assert api.requests == ["GET /orders/SO20260001"]
+
+
+# -- the real bot with ORDER_API_URL -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shop_api():
+    """The stand-in for the whole module: the bot below reads its orders from it."""
+    with OrderApiStandIn({"SO20260001": dict(ORDER)}) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def api_bot(bot_factory, shop_api):
+    return bot_factory.started_bot("order-api", ORDER_API_URL=shop_api.url, ORDER_API_TIMEOUT="0.5")
+
+
+def test_the_running_bot_reads_orders_from_the_api(api_bot, shop_api):
+    from tests.support.rest import RestClient
+
+    rest, who = RestClient(api_bot.url), "order-api-status"
+    shop_api.mode = "ok"
+    assert "请告诉我下单手机号的后4位" in "\n".join(rest.texts(who, "我的订单SO20260001到哪了"))
+    reply = "\n".join(rest.texts(who, "5678"))
+    assert "75300000000001" in reply and "中通" in reply
+    assert "鼓楼区中山路1号" not in reply and "13912345678" not in reply  # never the address or the phone
+    assert "GET /orders/SO20260001" in shop_api.requests
+
+
+def test_the_running_bot_apologises_when_the_api_fails(api_bot, shop_api):
+    from tests.support.rest import RestClient
+
+    rest = RestClient(api_bot.url)
+    for mode in ("error", "slow"):
+        shop_api.mode, shop_api.stall_seconds = mode, 1.5
+        try:
+            reply = "\n".join(rest.texts(f"order-api-{mode}", "where is my order SO20260001"))
+        finally:
+            shop_api.mode = "ok"
+        assert "One moment please" in reply, (mode, reply)  # utter_please_wait
+        assert "our order system isn't responding right now" in reply, (mode, reply)  # utter_order_source_down

@@ -5,19 +5,11 @@ import pytest
 import yaml
 
 from bot import settings
+from tests.support.voice import CJK, FORBIDDEN
 
 DOMAIN = yaml.safe_load((settings.ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
 RESPONSES = DOMAIN["responses"]
-CJK = re.compile(r"[\u4e00-\u9fff]")
 PLACEHOLDER = re.compile(r"{(\w+)}")
-
-# Seed 002 规范用语: what an agent must never say; plus rude English equivalents.
-FORBIDDEN = [
-    "慢慢等着吧", "慢慢等", "听不见就算了", "喂，大声一点儿", "大声一点儿", "不关我的事", "不知道", "你自己看",
-    "爱买不买", "没办法，就这样",
-    "calm down", "not my problem", "whatever", "deal with it", "shut up", "speak up", "just wait",
-    "your fault", "i don't know", "figure it out", "not our problem",
-]
 
 
 def variants(name):

@@ -1,8 +1,6 @@
 """Logistics actions on Tracker fixtures, against a fresh embedded store."""
-from bot.actions.logistics import (ActionOrderFollowup, ActionResolveConfirmation, ActionShippingInfo,
-                                   ValidateOrderForm)
+from bot.actions.logistics import ActionOrderFollowup, ActionResolveConfirmation, ActionShippingInfo, ValidateOrderForm
 from bot.shop.orders import order_source
-
 
 
 def responses(dispatcher):

@@ -24,7 +24,8 @@ def domain_and_trackers():
 
 
 def argument_sets(domain):
-    rule_only = {RULE_ONLY_SLOTS: [slot.name for slot in domain.slots][:3], RULE_ONLY_LOOPS: list(domain.form_names)[:1]}
+    rule_only = {RULE_ONLY_SLOTS: [slot.name for slot in domain.slots][:3],
+                 RULE_ONLY_LOOPS: list(domain.form_names)[:1]}
     for omit, ignore, data in itertools.product([False, True], [False, True], [None, rule_only]):
         yield {"omit_unset_slots": omit, "ignore_rule_only_turns": ignore, "rule_only_data": data}
 

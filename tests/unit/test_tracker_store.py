@@ -140,7 +140,8 @@ def test_on_exit_the_wal_goes_into_the_database_file(tmp_path, domain):
         "    tracker.update(UserUttered('hi'))\n"
         "    await store.save(tracker)\n"
         "asyncio.run(main())\n")
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
     assert not db.with_name("exit.db-wal").exists()
     rows = run(SQLTrackerStore(domain=domain, dialect="sqlite", db=str(db)).retrieve("x"))
     assert [e.text for e in rows.events if isinstance(e, UserUttered)] == ["hi"]

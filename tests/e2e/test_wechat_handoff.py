@@ -6,65 +6,70 @@ the conversation and replies; the reply reaches the customer through the stand-i
 customer-service API; a closed 48-hour window (45015) is reported to the agent; ending
 the hand-off brings the bot back, whose rating question goes out through the same API.
 
-Own bot (Rasa server 15305, action server 15355) with WeChat in safe mode against the
-local WeChat stand-in and the agent console; stores under var/test-web/wechat-handoff/.
-The WeChat settings and helpers come from tests/test_wechat.py, the bot, HTTP client and
-console helpers from tests/web_support.py and tests/test_console.py.
+A bot of this module with WeChat in safe mode against the local WeChat stand-in, and
+the agent console.
 """
 from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from bot import settings
 from bot.channels.console import MESSAGES
-from tests.test_console import handoff_ticket, tracker as rasa_tracker
-from tests.test_wechat import (AES_KEY, APP_ID, APP_SECRET, TOKEN, openid, pusher, rest_texts, user_texts,
-                               wechat_api)  # noqa: F401  (wechat_api: the stand-in fixture)
-from tests.web_support import Http, make_bot, store_of
-from tests.wechat_standin import Delivery, WeChatPusher, WeChatServer
+from tests.support.bots import store_of
+from tests.support.rest import RestClient
+from tests.support.waiting import wait_until
+from tests.support.web import Http, handoff_ticket
+from tests.support.wechat import bot_env, openid, pusher
+from tests.support.wechat_standin import Delivery, WeChatPusher, WeChatServer
 
 QUEUED_ZH = "正在为您转接人工客服"  # utter_handoff_queued
 BACK_ZH = "人工客服已经结束了本次服务"  # utter_handoff_back
 RATING_ZH = "想请您为本次服务打个分（1-5分"  # utter_ask_rating
-QUIET = 1.0  # seconds in which anything else the bot sends for a turn would have arrived
+TURN_TIMEOUT = 15.0
 
 
 @pytest.fixture(scope="module")
-def bot(wechat_api: WeChatServer) -> Any:
-    if not settings.path("MODEL_PATH").exists():
-        pytest.fail("no trained model: run `make train` (make test does)")
-    handoff_bot = make_bot("wechat-handoff", 15305, 15355,
-                           WECHAT_TOKEN=TOKEN, WECHAT_APP_ID=APP_ID, WECHAT_APP_SECRET=APP_SECRET,
-                           WECHAT_AES_KEY=AES_KEY, WECHAT_MODE="safe", WECHAT_API_BASE=wechat_api.base,
-                           WECHAT_TIMESTAMP_WINDOW="300")
-    handoff_bot.start(timeout=240)
-    try:
-        rest_texts(handoff_bot, "warm-up", "你好")  # the first turn of a fresh server is the slowest
-        yield handoff_bot
-    finally:
-        handoff_bot.stop()
+def bot(bot_factory, wechat_api: WeChatServer) -> Any:
+    handoff_bot = bot_factory.started_bot("wechat-handoff", **bot_env(wechat_api.base, "safe"))
+    RestClient(handoff_bot.url).texts("warm-up", "你好")  # the first turn of a fresh server is the slowest
+    return handoff_bot
 
 
 @pytest.fixture(scope="module")
 def wechat(bot: Any) -> WeChatPusher:
-    return pusher({"safe": bot}, "safe")
+    return pusher(bot, "safe")
 
 
-def turn(wechat: WeChatPusher, api: WeChatServer, who: str, text: str) -> Tuple[Delivery, List[str]]:
+def bot_events_since(bot: Any, who: str, count: int) -> List[Dict[str, Any]]:
+    """The conversation's bot messages after its first `count` events."""
+    return [e for e in RestClient(bot.url).tracker(who)["events"][count:] if e["event"] == "bot"]
+
+
+def turn(wechat: WeChatPusher, api: WeChatServer, bot: Any, who: str, text: str) -> Tuple[Delivery, List[str]]:
     """One customer message: WeChat's delivery and what reached the customer for it, in
-    order (the passive reply, then customer-service messages)."""
-    before = len(api.messages_to(who))
+    order (the passive reply, then customer-service messages), once the bot's turn is
+    done (its message is in the tracker) and every message it said has arrived."""
+    rest = RestClient(bot.url)
+    users_before = len(rest.user_texts(who))
+    sent_before = len(api.messages_to(who))
     delivery = wechat.text(who, text)
     assert delivery.status == 200, (delivery.status, delivery.body)
-    if delivery.text is None:
-        api.wait_for_messages(who, before + 1, timeout=3 * QUIET)  # a slow turn: all through the API
-    time.sleep(QUIET)
-    return delivery, ([delivery.text] if delivery.text else []) + api.messages_to(who)[before:]
+    passive = [delivery.text] if delivery.text else []
+
+    def arrived() -> Optional[Tuple[List[str]]]:
+        events = rest.tracker(who)["events"]
+        users = [i for i, e in enumerate(events) if e["event"] == "user"]
+        if len(users) <= users_before:
+            return None  # the turn is not saved yet
+        said = [e for e in events[users[-1]:] if e["event"] == "bot"]
+        received = passive + api.messages_to(who)[sent_before:]
+        return (received,) if len(received) >= len(said) else None
+
+    (received,) = wait_until(arrived, TURN_TIMEOUT, interval=0.1, message=f"the answer to {text!r} did not arrive")
+    return delivery, received
 
 
 class Console:
@@ -88,7 +93,7 @@ class Console:
 
 def handed_off(wechat: WeChatPusher, api: WeChatServer, bot: Any, who: str) -> Tuple[List[str], Any]:
     """The customer asks for a person on WeChat: what they got, and the hand-off ticket."""
-    _, answer = turn(wechat, api, who, "转人工")
+    _, answer = turn(wechat, api, bot, who, "转人工")
     return answer, handoff_ticket(bot, who)
 
 
@@ -100,15 +105,15 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     assert len(answer) == 1 and QUEUED_ZH in answer[0], answer
     assert (ticket.kind, ticket.channel, ticket.conversation_id, ticket.status, ticket.language) == \
         ("handoff", "wechat", who, "waiting", "zh")
-    assert rasa_tracker(bot, who)["paused"] is True
+    assert RestClient(bot.url).tracker(who)["paused"] is True
     sent = wechat_api.messages_to(who)  # what the customer-service API has delivered so far
 
     # 2. The customer writes again: it reaches the conversation (the agent sees it), not the bot.
     waiting = "我买的衣柜门板是坏的，麻烦尽快处理"
-    delivery, answer = turn(wechat, wechat_api, who, waiting)
+    delivery, answer = turn(wechat, wechat_api, bot, who, waiting)
     assert delivery.body in ("success", "") and delivery.reply is None and answer == []
     assert wechat_api.messages_to(who) == sent
-    assert user_texts(bot, who) == ["转人工", waiting]
+    assert RestClient(bot.url).user_texts(who) == ["转人工", waiting]
     console = Console(bot)
     shown = console.ticket(ticket.id)
     assert shown is not None and shown["channel"] == "wechat" and shown["paused"] is True
@@ -137,7 +142,7 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     assert late not in [line["text"] for line in console.ticket(ticket.id)["transcript"]]
     # The customer writing again is what reopens the window; the agent's retry goes through.
     wechat_api.window_closed.discard(who)
-    delivery, answer = turn(wechat, wechat_api, who, "在的，订单号稍后发您")
+    delivery, answer = turn(wechat, wechat_api, bot, who, "在的，订单号稍后发您")
     assert delivery.reply is None and answer == []
     assert console.post(ticket.id, "reply", {"text": late}) == (200, {"ok": True})
     assert wechat_api.messages_to(who) == sent + [late]
@@ -145,14 +150,16 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
 
     # 5. The agent ends the hand-off: the bot is back and its rating question reaches the
     # customer through the customer-service API (there is no HTTP request to answer).
+    events_before_end = len(RestClient(bot.url).tracker(who)["events"])
     assert console.post(ticket.id, "end") == (200, {"ok": True})
-    wechat_api.wait_for_messages(who, len(sent) + 2)
-    time.sleep(QUIET)
-    after = wechat_api.messages_to(who)[len(sent):]
-    assert len(after) == 2, after
+    said = wait_until(lambda: bot_events_since(bot, who, events_before_end), TURN_TIMEOUT,
+                      message="the bot said nothing after the hand-off ended")
+    after = wait_until(lambda: len(wechat_api.messages_to(who)) >= len(sent) + len(said) and
+                       wechat_api.messages_to(who)[len(sent):], TURN_TIMEOUT)
+    assert len(said) == 2 and len(after) == 2, (said, after)
     assert BACK_ZH in after[0]
     assert after[1].startswith(RATING_ZH), after[1]
-    assert rasa_tracker(bot, who)["paused"] is False
+    assert RestClient(bot.url).tracker(who)["paused"] is False
     closed = store_of(bot).tickets(id=ticket.id)[0]
     assert (closed.status, closed.agent) == ("closed", "agent") and closed.closed_at is not None
     assert console.ticket(ticket.id) is None  # no longer in the console's queue
@@ -175,7 +182,7 @@ def test_wechat_customer_can_answer_the_rating_question(bot, wechat, wechat_api)
     assert len(options) == 5, question
     assert all(int(number) == len(stars) for number, stars in options), question
 
-    delivery, answer = turn(wechat, wechat_api, who, "5")
+    delivery, answer = turn(wechat, wechat_api, bot, who, "5")
     assert answer and "5分" in answer[0], answer
     with store_of(bot).session() as session:
         scores = [r.score for r in session.query(Rating).filter(Rating.conversation_id == who)]

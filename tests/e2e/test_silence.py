@@ -1,11 +1,12 @@
 """Silent customer on the website chat: nudge, then polite close; nothing during a hand-off.
 
 A socket.io client speaks the widget's protocol (session_request, user_uttered with
-customData) to a bot of its own with SILENCE_* of three seconds (ports 15206/15256).
+customData) to a bot of this module with SILENCE_* of three seconds.
 """
 from __future__ import annotations
 
 import queue
+import threading
 import time
 import uuid
 from typing import List
@@ -13,20 +14,12 @@ from typing import List
 import pytest
 import socketio
 
-from bot import settings
-from tests.web_support import make_bot
-
 NUDGE = CLOSE = 3.0
 
 
 @pytest.fixture(scope="module")
-def quiet_bot():
-    if not settings.path("MODEL_PATH").exists():
-        pytest.fail("no trained model: run `make train` (make test does)")
-    bot = make_bot("silence", 15206, 15256, SILENCE_NUDGE_SECONDS=str(NUDGE), SILENCE_CLOSE_SECONDS=str(CLOSE))
-    bot.start(timeout=240)
-    yield bot
-    bot.stop()
+def quiet_bot(bot_factory):
+    return bot_factory.started_bot("silence", SILENCE_NUDGE_SECONDS=str(NUDGE), SILENCE_CLOSE_SECONDS=str(CLOSE))
 
 
 class Widget:
@@ -36,11 +29,13 @@ class Widget:
         self.session_id = uuid.uuid4().hex
         self.language = language
         self.inbox: "queue.Queue[dict]" = queue.Queue()
+        confirmed = threading.Event()
         self.client = socketio.Client()
         self.client.on("bot_uttered", self.inbox.put)
+        self.client.on("session_confirm", lambda *_: confirmed.set())
         self.client.connect(url, socketio_path="/socket.io", transports=["polling"])
         self.client.emit("session_request", {"session_id": self.session_id})
-        time.sleep(0.5)
+        assert confirmed.wait(10), "no session_confirm: the socket did not join the session's room"
 
     def send(self, text: str) -> None:
         self.client.emit("user_uttered", {"message": text, "session_id": self.session_id,
@@ -94,7 +89,7 @@ def test_a_customer_reply_restarts_the_wait(quiet_bot):
     try:
         widget.send("你好")
         widget.next(10)
-        time.sleep(NUDGE - 1.5)
+        assert widget.receive(NUDGE - 1.5) == []  # silent for a while, not long enough for a nudge
         widget.send("你们支持哪些付款方式？")
         answer = widget.next(10)
         assert "支付宝" in answer

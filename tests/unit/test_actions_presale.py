@@ -47,4 +47,5 @@ def test_bargaining_again_is_consistent(tracker, dispatcher, shop):
     ActionBargain().run(dispatcher, tracker("cheaper please", "bargain", slots={"language": "en"},
                                             events=[bargain]), {})
     message = dispatcher.messages[0]
-    assert message["response"] == "utter_bargain_again" and message["days"] == shop.pricing_policy["price_protection_days"]
+    assert message["response"] == "utter_bargain_again"
+    assert message["days"] == shop.pricing_policy["price_protection_days"]

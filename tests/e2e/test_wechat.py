@@ -1,17 +1,16 @@
 """The WeChat channel against a local WeChat stand-in, over real HTTP, with the real bot.
 
-Three dedicated bots (action server + Rasa server each), one per message mode. The
+Three bots of this module (action server + Rasa server each), one per message mode. The
 safe-mode bot reaches its action server through `SlowActions`, a forwarding proxy whose
 delay the tests set: that is how a turn becomes slower than the passive-reply window
 (2.5 s here) without any sleep in the product code.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
+import urllib.error
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,22 +21,15 @@ import pytest
 from bot import settings
 from bot.channels.wechat import BUSY_NOTE, NON_TEXT_NOTE
 from bot.channels.wechat_api import CustomerServiceAPI, ReplyWindowClosed, WeChatAPIError
-from tests.wechat_standin import WeChatPusher, WeChatServer, sign
+from tests.support.rest import RestClient
+from tests.support.voice import CJK, FORBIDDEN
+from tests.support.waiting import holds_for
+from tests.support.wechat import AES_KEY, APP_ID, APP_SECRET, GREETING_EN, GREETING_ZH, TOKEN, bot_env, openid, pusher
+from tests.support.wechat_standin import WeChatPusher, sign
 
-TOKEN = "anjia-wechat-test-token"
-APP_ID = "wx5ad0c4d1e2f3a4b5"
-APP_SECRET = "test-app-secret-0123456789abcdef"
-AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"  # 43 characters, as WeChat generates
 PASSIVE_TIMEOUT = 2.5  # short, to keep the tests quick; room for a busy test machine
 SLOW = 2.0  # per action call: a new conversation makes two (session start + greeting) > PASSIVE_TIMEOUT
-WECHAT_VAR = settings.ROOT / "var" / "test-wechat"
-GREETING_ZH = "您好，我是客服小安，很高兴为您服务，请问有什么可以帮您？😊"
-GREETING_EN = "Hello, I'm Ann from customer service, happy to help. What can I do for you? 😊"
-PORTS = {"safe": (15105, 15155), "compatible": (15106, 15156), "plain": (15107, 15157)}
-
-
-def openid() -> str:
-    return "o" + uuid.uuid4().hex[:27]  # OpenIDs are 28 characters
+MODES = ("compatible", "plain", "safe")
 
 
 class SlowActions:
@@ -83,71 +75,42 @@ class SlowActions:
 
 
 @pytest.fixture(scope="module")
-def wechat_api() -> Iterator[WeChatServer]:
-    server = WeChatServer(APP_ID, APP_SECRET).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def slow_actions() -> Iterator[SlowActions]:
-    proxy = SlowActions(f"http://127.0.0.1:{PORTS['safe'][1]}")
+def slow_actions() -> Iterator["SlowActions"]:
+    proxy = SlowActions("")  # its target: the safe-mode bot's action server, once that bot exists
     yield proxy
     proxy.http.shutdown()
 
 
 @pytest.fixture(scope="module")
-def bots(wechat_api, slow_actions) -> Iterator[Dict[str, Any]]:
-    from scripts.servers import Bot
-
-    model = settings.path("MODEL_PATH")
-    if not model.exists():
-        pytest.fail(f"no trained model at {model}: run `make train` (make test does)")
-    started: Dict[str, Any] = {}
-    for mode, (rasa_port, actions_port) in PORTS.items():
-        folder = WECHAT_VAR / mode
-        for old in (folder / "tracker.db", folder / "shop.db"):
-            old.unlink(missing_ok=True)
-        env = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": APP_SECRET,
-               "WECHAT_AES_KEY": AES_KEY, "WECHAT_MODE": mode, "WECHAT_API_BASE": wechat_api.base,
-               "WECHAT_TIMESTAMP_WINDOW": "300", "DATABASE_URL": f"sqlite:///{folder / 'shop.db'}"}
-        if mode == "safe":
-            env.update(WECHAT_PASSIVE_TIMEOUT=str(PASSIVE_TIMEOUT),
-                       ACTION_ENDPOINT_URL=f"{slow_actions.url}/webhook")
-        started[mode] = Bot(model=model, rasa_port=rasa_port, actions_port=actions_port,
-                            tracker_db=folder / "tracker.db", log_dir=folder / "log", extra_env=env)
-    try:
-        with ThreadPoolExecutor(len(started)) as pool:
-            list(pool.map(lambda bot: bot.start(timeout=240), started.values()))
-        for bot in started.values():  # the first turn of a fresh server is the slowest
-            rest_texts(bot, "warm-up", "你好")
-        yield started
-    finally:
-        for bot in started.values():
-            bot.stop()
-
-
-def pusher(bots: Dict[str, Any], mode: str, **kwargs: Any) -> WeChatPusher:
-    return WeChatPusher(f"{bots[mode].url}/webhooks/wechat/webhook", TOKEN, APP_ID,
-                        AES_KEY if mode != "plain" else "", mode, **kwargs)
+def bots(bot_factory, wechat_api, slow_actions) -> Dict[str, Any]:
+    started = {mode: bot_factory.new(f"wechat-{mode}", **bot_env(wechat_api.base, mode)) for mode in MODES}
+    # The safe-mode bot calls its action server through the slowing proxy.
+    started["safe"].extra_env.update(WECHAT_PASSIVE_TIMEOUT=str(PASSIVE_TIMEOUT),
+                                     ACTION_ENDPOINT_URL=f"{slow_actions.url}/webhook")
+    bot_factory.start(*started.values())
+    slow_actions.target = started["safe"].actions_url
+    for bot in started.values():  # the first turn of a fresh server is the slowest
+        rest_texts(bot, "warm-up", "你好")
+    return started
 
 
 @pytest.fixture(scope="module")
 def safe(bots) -> WeChatPusher:
-    return pusher(bots, "safe")
+    return pusher(bots["safe"], "safe")
 
 
 def user_texts(bot: Any, who: str) -> List[str]:
     """What reached the bot from this OpenID (the Rasa HTTP API's view of the conversation)."""
-    with urllib.request.urlopen(f"{bot.url}/conversations/{who}/tracker", timeout=30) as answer:
-        events = json.loads(answer.read())["events"]
-    return [event.get("text") for event in events if event["event"] == "user"]
+    return RestClient(bot.url).user_texts(who)
+
+
+def rest_texts(bot: Any, who: str, text: str) -> List[str]:
+    """The same bot's answer through the REST channel: what WeChat must deliver, in order."""
+    return [reply for reply in RestClient(bot.url).texts(who, text) if reply]
 
 
 @pytest.mark.parametrize("texts", [NON_TEXT_NOTE, BUSY_NOTE], ids=["non-text", "busy"])
 def test_the_channels_own_texts_are_bilingual_and_courteous(texts):
-    from tests.test_etiquette import CJK, FORBIDDEN
-
     assert CJK.search(texts["zh"]) and not CJK.search(texts["en"])
     for text in texts.values():
         assert not any(phrase.lower() in text.lower() for phrase in FORBIDDEN)
@@ -155,9 +118,9 @@ def test_the_channels_own_texts_are_bilingual_and_courteous(texts):
 
 
 # -- URL verification and modes ----------------------------------------------------------
-@pytest.mark.parametrize("mode", sorted(PORTS))
+@pytest.mark.parametrize("mode", MODES)
 def test_url_verification_echoes_echostr(bots, mode):
-    wechat = pusher(bots, mode)
+    wechat = pusher(bots[mode], mode)
     assert wechat.verify_url("7419523184012353541") == (200, "7419523184012353541")
     assert wechat.verify_url("1234", token="not-the-token")[0] == 403
     assert wechat.verify_url("1234", timestamp=int(time.time()) - 3600)[0] == 403
@@ -182,7 +145,7 @@ def test_safe_mode_refuses_plaintext(bots, safe):
 
 
 def test_compatible_mode_takes_plaintext_and_encrypted(bots):
-    wechat = pusher(bots, "compatible")
+    wechat = pusher(bots["compatible"], "compatible")
     who = openid()
     encrypted = wechat.text(who, "你好")
     assert encrypted.status == 200 and "<Encrypt>" in encrypted.body and encrypted.text == GREETING_ZH
@@ -192,12 +155,12 @@ def test_compatible_mode_takes_plaintext_and_encrypted(bots):
 
 
 def test_plain_mode_conversation(bots):
-    wechat = pusher(bots, "plain")
+    wechat = pusher(bots["plain"], "plain")
     who = openid()
     delivery = wechat.text(who, "你好")
     assert delivery.status == 200 and delivery.text == GREETING_ZH and "<Encrypt>" not in delivery.body
     # An encrypted message means the account and the server disagree about the mode.
-    encrypted = pusher(bots, "compatible")
+    encrypted = pusher(bots["compatible"], "compatible")
     encrypted.url = wechat.url
     assert encrypted.text(who, "hello").status == 400
     assert user_texts(bots["plain"], who) == ["你好"]
@@ -287,7 +250,7 @@ def test_events_without_an_answer_get_success(bots, safe):
 # -- timing, retries and duplicates ------------------------------------------------------
 def test_slow_answer_is_delivered_through_the_api_exactly_once_despite_retries(bots, wechat_api, slow_actions):
     """Every attempt times out (WeChat's 5 s scaled to 1 s), so the API delivers the answer."""
-    wechat = pusher(bots, "safe", timeout=1.0, retries=3)
+    wechat = pusher(bots["safe"], "safe", timeout=1.0, retries=3)
     who = openid()
     # A new conversation makes two action calls (session start, greeting): 2 x 2.5 s.
     with slow_actions.slowed(2.5):
@@ -296,8 +259,7 @@ def test_slow_answer_is_delivered_through_the_api_exactly_once_despite_retries(b
         assert wechat_api.wait_for_messages(who, 1) == [GREETING_ZH]
     # A late duplicate changes nothing.
     assert wechat.text(who, "你好", msg_id="900000000000000001").body == "success"
-    time.sleep(0.5)
-    assert wechat_api.messages_to(who) == [GREETING_ZH]
+    holds_for(lambda: wechat_api.messages_to(who) == [GREETING_ZH], 0.5, message="a duplicate was answered")
     assert user_texts(bots["safe"], who) == ["你好"]
 
 
@@ -311,13 +273,12 @@ def test_slow_answer_missing_the_window_is_success_then_the_api(bots, safe, wech
 
 
 def test_retry_while_processing_joins_the_run_and_gets_the_passive_answer(bots, wechat_api, slow_actions):
-    wechat = pusher(bots, "safe", timeout=1.0, retries=3)
+    wechat = pusher(bots["safe"], "safe", timeout=1.0, retries=3)
     who = openid()
     with slow_actions.slowed(1.2):  # done after ~2.4 s: during the third attempt
         delivery = wechat.text(who, "你好")
     assert delivery.timeouts >= 1 and delivery.text == GREETING_ZH
-    time.sleep(0.5)
-    assert wechat_api.messages_to(who) == []
+    holds_for(lambda: wechat_api.messages_to(who) == [], 0.5, message="answered through the API as well")
     assert user_texts(bots["safe"], who) == ["你好"]
 
 
@@ -352,24 +313,15 @@ def test_duplicate_event_is_processed_once(bots, safe):
 SEVERAL_MESSAGES = "查一下订单SO20261101"  # "one moment please" + "the last 4 digits of your phone?"
 
 
-def rest_texts(bot: Any, who: str, text: str) -> List[str]:
-    """The same bot's answer through the REST channel: what WeChat must deliver, in order."""
-    request = urllib.request.Request(f"{bot.url}/webhooks/rest/webhook", method="POST",
-                                     data=json.dumps({"sender": who, "message": text}).encode())
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return [m["text"] for m in json.loads(answer.read()) if m.get("text")]
-
-
 def test_several_messages_first_passive_then_the_api_in_order(bots, wechat_api):
-    wechat = pusher(bots, "compatible")
+    wechat = pusher(bots["compatible"], "compatible")
     expected = rest_texts(bots["compatible"], "rest-" + openid(), SEVERAL_MESSAGES)
     assert len(expected) >= 2, f"the bot answers {SEVERAL_MESSAGES!r} with one message: pick another"
     who = openid()
     delivery = wechat.text(who, SEVERAL_MESSAGES)
     assert delivery.text == expected[0]
     assert wechat_api.wait_for_messages(who, len(expected) - 1) == expected[1:]
-    time.sleep(0.3)
-    assert wechat_api.messages_to(who) == expected[1:]
+    holds_for(lambda: wechat_api.messages_to(who) == expected[1:], 0.3, message="more messages than the turn has")
 
 
 def test_several_messages_of_a_slow_turn_all_go_through_the_api_in_order(bots, safe, wechat_api, slow_actions):
@@ -424,7 +376,7 @@ EXTERNAL_ENTITY = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file://
 @pytest.mark.parametrize("mode", ["plain", "safe"])
 @pytest.mark.parametrize("body", ["bomb", "external", "huge", "garbage", "not-utf8", "empty", "no-sender"])
 def test_malformed_or_hostile_xml_is_400_and_the_bot_keeps_serving(bots, mode, body):
-    wechat = pusher(bots, mode)
+    wechat = pusher(bots[mode], mode)
     who = openid()
     xml = {
         "bomb": BILLION_LAUGHS.replace("{who}", who),
@@ -470,7 +422,7 @@ def test_token_rejected_again_after_refresh_is_given_up_after_one_retry(bots, sa
         with slow_actions.slowed(SLOW):
             assert safe.text(who, "你好").body == "success"
             assert len(wechat_api.wait_for_attempts(who, 2)) == 2
-            time.sleep(0.5)  # time for a third attempt, if there were one
+            holds_for(lambda: len(wechat_api.attempts_to(who)) == 2, 0.5, message="a third attempt")
     finally:
         wechat_api.always_invalid_token = False
     codes = [a["errcode"] for a in wechat_api.attempts_to(who)]
@@ -485,7 +437,7 @@ def test_48_hour_window_error_is_not_shown_to_the_customer(bots, safe, wechat_ap
     with slow_actions.slowed(SLOW):
         assert safe.text(who, "你好").body == "success"
         assert len(wechat_api.wait_for_attempts(who, 1)) == 1
-        time.sleep(0.5)  # time for a retry, if there were one
+        holds_for(lambda: len(wechat_api.attempts_to(who)) == 1, 0.5, message="retried after 45015")
     codes = [a["errcode"] for a in wechat_api.attempts_to(who)]
     assert codes == [45015]  # not retried: only the customer writing again reopens the window
     assert wechat_api.messages_to(who) == []
@@ -493,14 +445,10 @@ def test_48_hour_window_error_is_not_shown_to_the_customer(bots, safe, wechat_ap
 
 def test_rasa_pushes_to_a_wechat_customer_through_the_api(bots, wechat_api):
     """What the agent console and Rasa's API use: the channel's output through message/custom/send."""
-    wechat = pusher(bots, "compatible")
+    wechat = pusher(bots["compatible"], "compatible")
     who = openid()
     assert wechat.text(who, "hello").text == GREETING_EN
-    request = urllib.request.Request(
-        f"{bots['compatible'].url}/conversations/{who}/trigger_intent?output_channel=latest", method="POST",
-        data=json.dumps({"name": "greet"}).encode(), headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 200
+    RestClient(bots["compatible"].url).trigger_intent(who, "greet", output_channel="latest")
     assert wechat_api.wait_for_messages(who, 1) == [GREETING_EN]
 
 

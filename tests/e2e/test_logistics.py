@@ -1,5 +1,4 @@
 """Orders and logistics through the real bot over HTTP, in both languages."""
-import re
 import uuid
 
 import pytest
@@ -7,21 +6,20 @@ import yaml
 
 from bot import settings
 from bot.shop.store import Order, Ticket
+from tests.support.voice import CJK
 
 # The shop's prescribed courier disclaimer (seed 003 §5), as the domain says it.
 _DOMAIN = yaml.safe_load((settings.ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
 DISCLAIMER = {("zh" if not v.get("condition") else "en"): v["text"]
               for v in _DOMAIN["responses"]["utter_courier_disclaimer"]}
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
+ASK_DIGITS = {"zh": "请告诉我下单手机号的后4位", "en": "please tell me the last 4 digits of the phone number"}
+ASK_ADDRESS = {"zh": "请把新的收货地址完整发给我", "en": "please send me the full new delivery address"}
 
 
-def chat(rest, who, *messages):
-    """Send messages in turn; return the replies to the last one, joined."""
-    reply = ""
-    for message in messages:
-        reply = "\n".join(rest.texts(who, message))
-    return reply
+def chat(rest, who, message):
+    """One customer message; the bot's replies to it, joined. Every test checks every turn."""
+    return "\n".join(rest.texts(who, message))
 
 
 def new():
@@ -53,7 +51,7 @@ def test_missing_then_bad_then_unknown_order_id(rest):
 
 def test_three_wrong_digit_answers_lock_the_order(rest):
     who = new()
-    chat(rest, who, "check order SO20261113 please")
+    assert ASK_DIGITS["en"] in chat(rest, who, "check order SO20261113 please")
     assert "2 more attempt" in chat(rest, who, "1111")
     assert "1 more attempt" in chat(rest, who, "2222")
     locked = chat(rest, who, "3333")
@@ -74,13 +72,13 @@ def test_three_wrong_digit_answers_lock_the_order(rest):
 ])
 def test_each_order_state(rest, order_id, last4, expected):
     who = new()
-    chat(rest, who, f"查一下订单{order_id}")
+    assert ASK_DIGITS["zh"] in chat(rest, who, f"查一下订单{order_id}")
     assert expected in chat(rest, who, last4)
 
 
 def test_delay_gives_facts_then_the_disclaimer_then_urges_the_courier(rest, shop, bot_store):
     who = new()
-    chat(rest, who, "SO20261101 咋还没到啊 都好几天了")
+    assert ASK_DIGITS["zh"] in chat(rest, who, "SO20261101 咋还没到啊 都好几天了")
     reply = chat(rest, who, "尾号4608")
     disclaimer = DISCLAIMER["zh"]
     assert reply.index("75361248097531") < reply.index(disclaimer) < reply.index("催件")
@@ -90,7 +88,7 @@ def test_delay_gives_facts_then_the_disclaimer_then_urges_the_courier(rest, shop
 
 def test_overdue_delivery_moves_to_the_complaint_path(rest, shop, bot_store):
     who = new()
-    chat(rest, who, "my parcel SO20261108 is so late, it's been two weeks")
+    assert ASK_DIGITS["en"] in chat(rest, who, "my parcel SO20261108 is so late, it's been two weeks")
     reply = chat(rest, who, "0267")
     assert DISCLAIMER["en"] in reply and "past China Post EMS's promised delivery time" in reply
     assert "our commitment is" in reply and "Under our after-sales policy" in reply  # the complaint path
@@ -124,8 +122,8 @@ def test_no_delivery_to_unserved_regions(rest):
 
 def test_address_change_before_shipping_is_confirmed_then_saved(rest, bot_store):
     who = new()
-    chat(rest, who, "订单SO20261106地址填错了 要改一下")
-    assert "新的收货地址" in chat(rest, who, "6470")
+    assert ASK_DIGITS["zh"] in chat(rest, who, "订单SO20261106地址填错了 要改一下")
+    assert ASK_ADDRESS["zh"] in chat(rest, who, "6470")
     confirm = chat(rest, who, "浙江省杭州市西湖区文三路100号 张三 13800000000")
     assert "请您确认新的收货地址：浙江省杭州市西湖区文三路100号" in confirm
     assert "已为订单SO20261106修改好收货地址" in chat(rest, who, "对的")
@@ -135,8 +133,8 @@ def test_address_change_before_shipping_is_confirmed_then_saved(rest, bot_store)
 
 def test_address_change_to_a_remote_region_names_the_courier(rest):
     who = new()
-    chat(rest, who, "I need to change the shipping address of SO20261114")
-    chat(rest, who, "7704")
+    assert ASK_DIGITS["en"] in chat(rest, who, "I need to change the shipping address of SO20261114")
+    assert ASK_ADDRESS["en"] in chat(rest, who, "7704")
     confirm = chat(rest, who, "No. 8 Beijing Road, Urumqi, Xinjiang, Li Wei 13900000000")
     assert "remote region" in confirm and "China Post EMS" in confirm
     assert "haven't changed anything" in chat(rest, who, "no")
@@ -144,13 +142,13 @@ def test_address_change_to_a_remote_region_names_the_courier(rest):
 
 def test_address_change_after_shipping_is_explained(rest):
     who = new()
-    chat(rest, who, "帮我改一下SO20261101的收货地址")
+    assert ASK_DIGITS["zh"] in chat(rest, who, "帮我改一下SO20261101的收货地址")
     assert "已经发出" in chat(rest, who, "4608")
 
 
 def test_cancel_allowed_with_confirmation(rest, bot_store):
     who = new()
-    chat(rest, who, "cancel my order SO20261120")
+    assert ASK_DIGITS["en"] in chat(rest, who, "cancel my order SO20261120")
     assert "shall I cancel order SO20261120" in chat(rest, who, "5590")
     assert "Order SO20261120 is cancelled" in chat(rest, who, "yes please")
     with bot_store.session() as session:
@@ -159,8 +157,8 @@ def test_cancel_allowed_with_confirmation(rest, bot_store):
 
 def test_cancel_declined_keeps_the_order(rest, bot_store):
     who = new()
-    chat(rest, who, "订单SO20261123不想要了 取消吧")
-    chat(rest, who, "6630")
+    assert ASK_DIGITS["zh"] in chat(rest, who, "订单SO20261123不想要了 取消吧")
+    assert "请确认：要取消订单SO20261123吗？" in chat(rest, who, "6630")
     assert "没有取消" in chat(rest, who, "算了不取消了")
     with bot_store.session() as session:
         assert session.get(Order, "SO20261123").status == "paid"
@@ -168,6 +166,6 @@ def test_cancel_declined_keeps_the_order(rest, bot_store):
 
 def test_cancel_refused_after_shipping_explains_the_return_route(rest, shop):
     who = new()
-    chat(rest, who, "取消订单SO20261105")
+    assert ASK_DIGITS["zh"] in chat(rest, who, "取消订单SO20261105")
     reply = chat(rest, who, "8853")
     assert "无法直接取消" in reply and f"{shop.policies['returns']['no_reason_days']}天无理由退货" in reply

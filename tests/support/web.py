@@ -1,41 +1,29 @@
-"""Helpers for the website and agent-console tests: a bot of their own, HTTP, a browser."""
+"""The agent console and the website chat from outside: HTTP with a cookie jar, a browser."""
 from __future__ import annotations
 
 import http.cookiejar
 import json
 import re
-import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 from bot import settings
+from tests.support.bots import AGENT, PASSWORD, store_of
+from tests.support.waiting import wait_until
 
-WEB_VAR = settings.ROOT / "var" / "test-web"
 SCREENSHOTS = settings.ROOT / "var" / "screenshots"
-AGENT, PASSWORD, SECRET = "agent", "test-password-7f3a", "test-secret-91c2"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def make_bot(name: str, rasa_port: int, actions_port: int, **env: str):
-    from scripts.servers import Bot
+class LoginRefused(Exception):
+    """The console did not log in: the status of the login POST."""
 
-    folder = WEB_VAR / name
-    shutil.rmtree(folder, ignore_errors=True)
-    extra = {"DATABASE_URL": f"sqlite:///{folder / 'shop.db'}", "AGENT_USERNAME": AGENT,
-             "AGENT_PASSWORD": PASSWORD, "AGENT_SECRET": SECRET, "SERVICE_HOURS": "00:00-24:00",
-             "SILENCE_NUDGE_SECONDS": "600", "SILENCE_CLOSE_SECONDS": "600", **env}
-    return Bot(model=settings.path("MODEL_PATH"), rasa_port=rasa_port, actions_port=actions_port,
-               tracker_db=folder / "tracker.db", log_dir=folder / "log", extra_env=extra)
-
-
-def store_of(bot):
-    from bot.shop.store import store_for
-
-    return store_for(bot.extra_env["DATABASE_URL"])
+    def __init__(self, status: int, page: bytes) -> None:
+        super().__init__(f"login answered {status}")
+        self.status, self.page = status, page.decode("utf-8", "replace")
 
 
 class Http:
@@ -69,24 +57,35 @@ class Http:
             return status, raw
 
     def login(self, username: str = AGENT, password: str = PASSWORD) -> str:
-        """Log in like the browser does; return the session's CSRF token."""
+        """Log in like the browser does; return the session's CSRF token.
+        A refused login raises LoginRefused with the status of the login POST."""
         status, _, page = self.request("GET", "/agent/login")
-        assert status == 200
+        assert status == 200, status
         token = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
         form = urllib.parse.urlencode({"csrf": token, "username": username, "password": password}).encode()
-        status, headers, _ = self.request("POST", "/agent/login", form,
-                                          {"Content-Type": "application/x-www-form-urlencoded"})
-        assert status == 303, status
+        status, _, answer = self.request("POST", "/agent/login", form,
+                                         {"Content-Type": "application/x-www-form-urlencoded"})
+        if status != 303:
+            raise LoginRefused(status, answer)
         status, _, raw = self.request("GET", "/agent/api/me")
-        assert status == 200
+        assert status == 200, status
         return json.loads(raw)["csrf"]
 
 
-def launch_browser(playwright):
+def handoff_ticket(bot: Any, sender: str, timeout: float = 10) -> Any:
+    """The conversation's hand-off ticket, once the bot has written it."""
+    def latest() -> Any:
+        rows = store_of(bot).tickets(kind="handoff", conversation_id=sender)
+        return rows[-1] if rows else None
+
+    return wait_until(latest, timeout, interval=0.2, message=f"no hand-off ticket for {sender}")
+
+
+def launch_browser(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
 
 
-def agent_login(page, base: str) -> None:
+def agent_login(page: Any, base: str) -> None:
     page.goto(f"{base}/agent/")
     page.fill("input[name=username]", AGENT)
     page.fill("input[name=password]", PASSWORD)

@@ -253,7 +253,7 @@ class WeChatPusher:
             return error.code, error.read().decode("utf-8", "replace")
         except urllib.error.URLError as error:
             if isinstance(error.reason, socket.timeout):
-                raise error.reason
+                raise error.reason from error
             raise
 
     def push(self, plain_xml: str, **signing: Any) -> Delivery:

@@ -1,54 +1,39 @@
 """The agent console and the website chat, on a real bot and in a real browser (issue 5).
 
-Own Rasa server + action server (ports 15205/15255), own stores under var/test-web/.
+A bot of this module (its own stores), so that ticket numbers and hand-offs are its own.
 """
 from __future__ import annotations
 
 import json
-import time
-import urllib.request
 from typing import Any, List
 
 import pytest
 
-from bot import settings
-from tests.web_support import (SCREENSHOTS, Http, agent_login, launch_browser, make_bot, store_of)
+from tests.support.bots import store_of
+from tests.support.rest import RestClient
+from tests.support.waiting import wait_until
+from tests.support.web import SCREENSHOTS, Http, LoginRefused, agent_login, handoff_ticket, launch_browser
 
 XSS = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
-def web_bot():
-    if not settings.path("MODEL_PATH").exists():
-        pytest.fail("no trained model: run `make train` (make test does)")
-    bot = make_bot("console", 15205, 15255)
-    bot.start(timeout=240)
-    yield bot
-    bot.stop()
+def web_bot(bot_factory):
+    return bot_factory.started_bot("console")
 
 
 def say(bot, sender: str, text: str) -> List[str]:
     """A customer on the REST channel; returns the bot's texts."""
-    request = urllib.request.Request(f"{bot.url}/webhooks/rest/webhook", method="POST",
-                                     data=json.dumps({"sender": sender, "message": text}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return [m.get("text", "") for m in json.loads(response.read())]
+    return RestClient(bot.url).texts(sender, text)
 
 
 def tracker(bot, sender: str) -> Any:
-    with urllib.request.urlopen(f"{bot.url}/conversations/{sender}/tracker", timeout=30) as response:
-        return json.loads(response.read())
+    return RestClient(bot.url).tracker(sender)
 
 
-def handoff_ticket(bot, sender: str, timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = store_of(bot).tickets(kind="handoff", conversation_id=sender)
-        if rows:
-            return rows[-1]
-        time.sleep(0.2)
-    pytest.fail(f"no hand-off ticket for {sender}")
+def bot_texts(bot, sender: str) -> List[str]:
+    """Every message the bot (or an agent) has sent in the conversation, per the tracker."""
+    return [e.get("text") for e in tracker(bot, sender)["events"] if e["event"] == "bot"]
 
 
 # -- refusals -------------------------------------------------------------------------
@@ -69,14 +54,17 @@ def test_every_console_endpoint_refuses_without_login(web_bot):
         assert anonymous.post_json(path, {"text": "hi"})[0] == 401, path
     # A forged cookie is no login.
     forged = Http(web_bot.url)
-    forged.request("GET", "/agent/api/me", headers={"Cookie": "agent_session=eyJ1IjoiYWdlbnQifQ.00"})
-    assert forged.request("GET", "/agent/api/tickets", headers={"Cookie": "agent_session=eyJ1IjoiYWdlbnQifQ.00"})[0] == 401
+    cookie = {"Cookie": "agent_session=eyJ1IjoiYWdlbnQifQ.00"}
+    forged.request("GET", "/agent/api/me", headers=cookie)
+    assert forged.request("GET", "/agent/api/tickets", headers=cookie)[0] == 401
 
 
 def test_wrong_password_and_login_without_token_are_refused(web_bot):
     client = Http(web_bot.url)
-    with pytest.raises(AssertionError):
+    with pytest.raises(LoginRefused) as refused:
         client.login(password="wrong")
+    assert refused.value.status == 401 and "Wrong username or password" in refused.value.page
+    assert client.request("GET", "/agent/api/me")[0] == 401  # no session came of it
     status, _, _ = client.request("POST", "/agent/login", b"username=agent&password=" + b"x",
                                   {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 403
@@ -135,7 +123,7 @@ def test_customer_markup_is_shown_as_text_in_the_console(web_bot):
             line.first.wait_for(timeout=10_000)
             assert XSS in line.all_inner_texts()
             assert page.locator("#transcript img").count() == 0
-            page.wait_for_timeout(1000)
+            page.wait_for_load_state("networkidle")
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "console-xss.png"), full_page=True)
         finally:
@@ -167,18 +155,22 @@ def two_pages(web_bot, opening: List[str], name: str) -> None:
             customer.locator(".rw-launcher").click()
             responses = customer.locator(".rw-response")
             expect(responses.first).to_be_visible(timeout=15_000)  # the greeting (initPayload)
+            session_id = customer.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
 
             def send(text: str) -> None:
                 customer.fill(".rw-new-message", text)
                 customer.keyboard.press("Enter")
 
+            def all_shown(text: str) -> None:
+                """The bot's whole turn is in the tracker, and the widget shows every message of it."""
+                wait_until(lambda: text in [e.get("text") for e in tracker(web_bot, session_id)["events"]
+                                            if e["event"] == "user"], 15, message=f"{text!r} never reached the bot")
+                expect(responses).to_have_count(len(bot_texts(web_bot, session_id)), timeout=15_000)
+
             for text in opening:
-                count = responses.count()
                 send(text)
-                expect(responses).not_to_have_count(count, timeout=15_000)
-                customer.wait_for_timeout(1500)  # the rest of the bot's turn
+                all_shown(text)
             expect(responses.last).to_contain_text("人工客服", timeout=15_000)
-            session_id = customer.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
             ticket = handoff_ticket(web_bot, session_id)
             assert ticket.status == "waiting" and ticket.channel == "socketio" and ticket.language == "zh"
 
@@ -197,10 +189,14 @@ def two_pages(web_bot, opening: List[str], name: str) -> None:
             expect(responses.last).to_contain_text("客服小王", timeout=10_000)
 
             before = responses.count()
+            said_before = bot_texts(web_bot, session_id)
             send("好的，谢谢您")
             expect(agent.locator("#transcript li.customer").last).to_contain_text("好的，谢谢您", timeout=10_000)
-            customer.wait_for_timeout(3000)
-            assert responses.count() == before, "the bot answered while an agent had the conversation"
+            # The message is in the saved tracker, so the turn is over: the bot said nothing.
+            wait_until(lambda: "好的，谢谢您" in [e.get("text") for e in tracker(web_bot, session_id)["events"]
+                                              if e["event"] == "user"], 10)
+            assert bot_texts(web_bot, session_id) == said_before, "the bot answered while an agent had the conversation"
+            assert responses.count() == before, "the widget shows a message nobody sent"
             customer.screenshot(path=str(SCREENSHOTS / f"handoff-{name}-customer.png"))
             agent.screenshot(path=str(SCREENSHOTS / f"handoff-{name}-agent.png"), full_page=True)
 
