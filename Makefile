@@ -24,8 +24,9 @@ setup: $(VENV)/.installed $(WEB)/node_modules/.installed  ## .venv with the pinn
 
 test: lint validate test-unit test-stories test-nlu test-e2e   ## all of these, in this order
 
-lint: $(VENV)/.installed      ## ruff check (settings in pyproject.toml)
+lint: $(VENV)/.installed      ## ruff check and ruff format --check (settings in pyproject.toml)
 	$(PY) -m ruff check bot scripts tests bench
+	$(PY) -m ruff format --check bot scripts tests bench
 
 validate: $(VENV)/.installed  ## Rasa data validation; warnings fail
 	$(PY) -m scripts.validate

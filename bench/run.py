@@ -6,6 +6,7 @@ action round trip per message (one conversation at a time); throughput and p99 w
 conversations sending back to back; intent accuracy and macro-F1 per language on
 tests/nlu. Prints a table and writes var/bench/latest.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,20 +29,48 @@ from scripts.servers import BIN, Bot, free_ports
 OUT = settings.ROOT / "var" / "bench"
 CONFIGS = {"OUR": settings.ROOT / "config.yml", "RASA DEFAULT": settings.ROOT / "bench" / "default_config.yml"}
 # Each of these runs a custom action (greeting, payment, invoice, returns, after-sales).
-MESSAGES = ["你好", "hello", "可以用花呗付款吗", "can i pay with a credit card", "能开发票吗",
-            "can i get an invoice", "我想退货", "i want a refund", "空调坏了怎么报修", "在吗"]
+MESSAGES = [
+    "你好",
+    "hello",
+    "可以用花呗付款吗",
+    "can i pay with a credit card",
+    "能开发票吗",
+    "can i get an invoice",
+    "我想退货",
+    "i want a refund",
+    "空调坏了怎么报修",
+    "在吗",
+]
 TARGETS = {"train_s": 45, "ready_s": 20, "rss_mb": 900, "seq_p99_ms": 50, "conc_msgs_per_s": 60, "accuracy": 0.95}
 
 
 def rasa(*args: str) -> None:
-    subprocess.run([str(BIN / "rasa"), *args], cwd=settings.ROOT, env=settings.child_env(), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "rasa"), *args],
+        cwd=settings.ROOT,
+        env=settings.child_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def train(config: Path, name: str) -> float:
     start = time.monotonic()
-    rasa("train", "--domain", "bot/domain.yml", "--data", "bot/data", "--config", str(config),
-         "--out", str(OUT / "models"), "--fixed-model-name", name, "--force")
+    rasa(
+        "train",
+        "--domain",
+        "bot/domain.yml",
+        "--data",
+        "bot/data",
+        "--config",
+        str(config),
+        "--out",
+        str(OUT / "models"),
+        "--fixed-model-name",
+        name,
+        "--force",
+    )
     return time.monotonic() - start
 
 
@@ -100,14 +129,29 @@ def concurrent(port: int, conversations: int, per_conversation: int) -> Dict[str
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - start
-    return {"conc_msgs_per_s": len(times) / wall, "conc_p99_ms": percentile(times, 0.99) * 1000,
-            "conc_errors": len(errors)}
+    return {
+        "conc_msgs_per_s": len(times) / wall,
+        "conc_p99_ms": percentile(times, 0.99) * 1000,
+        "conc_errors": len(errors),
+    }
 
 
 def accuracy(model: Path, name: str) -> Dict[str, float]:
     out = OUT / f"nlu-{name}"
-    rasa("test", "nlu", "--model", str(model), "--nlu", "tests/nlu", "--domain", "bot/domain.yml", "--out", str(out),
-         "--successes", "--no-plot")
+    rasa(
+        "test",
+        "nlu",
+        "--model",
+        str(model),
+        "--nlu",
+        "tests/nlu",
+        "--domain",
+        "bot/domain.yml",
+        "--out",
+        str(out),
+        "--successes",
+        "--no-plot",
+    )
     scores = score(out, settings.ROOT / "tests" / "nlu")
     result = {}
     for language in ("zh", "en"):
@@ -122,8 +166,13 @@ def measure(label: str, config: Path, args: argparse.Namespace) -> Dict[str, flo
     result: Dict[str, float] = {"train_s": train(config, name)}
     model = OUT / "models" / f"{name}.tar.gz"
     rasa_port, actions_port = free_ports(2)
-    bot = Bot(model=model, rasa_port=rasa_port, actions_port=actions_port, tracker_db=OUT / f"tracker-{name}.db",
-              log_dir=OUT / "log")
+    bot = Bot(
+        model=model,
+        rasa_port=rasa_port,
+        actions_port=actions_port,
+        tracker_db=OUT / f"tracker-{name}.db",
+        log_dir=OUT / "log",
+    )
     (OUT / f"tracker-{name}.db").unlink(missing_ok=True)
     print(f"[{label}] starting servers ...", flush=True)
     with bot.start(timeout=300):  # Bot.__exit__ stops both servers
@@ -156,8 +205,7 @@ ROWS = [
 
 def table(results: Dict[str, Dict[str, float]]) -> str:
     labels = list(results)
-    lines = ["| metric | " + " | ".join(labels) + " | target (OUR) |",
-             "|---|" + "---|" * len(labels) + "---|"]
+    lines = ["| metric | " + " | ".join(labels) + " | target (OUR) |", "|---|" + "---|" * len(labels) + "---|"]
     for key, title, fmt, target in ROWS:
         cells = [fmt.format(results[label][key]) if key in results[label] else "-" for label in labels]
         lines.append(f"| {title} | " + " | ".join(cells) + f" | {target} |")
@@ -172,13 +220,16 @@ def main() -> int:
     args = parser.parse_args()
     shutil.rmtree(OUT / "models", ignore_errors=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    results = {label: measure(label, config, args) for label, config in CONFIGS.items()
-               if args.only in (None, label)}
+    results = {label: measure(label, config, args) for label, config in CONFIGS.items() if args.only in (None, label)}
     report = table(results)
     print("\n" + report)
-    (OUT / "latest.json").write_text(json.dumps(
-        {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "results": results, "targets": TARGETS,
-         "table": report}, indent=2, ensure_ascii=False))
+    (OUT / "latest.json").write_text(
+        json.dumps(
+            {"when": time.strftime("%Y-%m-%dT%H:%M:%S"), "results": results, "targets": TARGETS, "table": report},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     print(f"\nwritten to {OUT / 'latest.json'}")
     return 0
 

@@ -5,6 +5,7 @@ line and runs as `python -m rasa_sdk` does (same logging, plugins, workers, SANI
 for the address), on the app `rasa_sdk.endpoint.create_app` builds; only /health also
 carries the token of bot/health.py.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     # As rasa_sdk.__main__.main_from_args.
     logging.getLogger("matplotlib").setLevel(logging.WARN)
     utils.configure_colored_logging(args.loglevel)
-    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
-                                 args.logging_config_file)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
+    )
     utils.update_sanic_log_level()
     # As rasa_sdk.endpoint.run, plus the token.
     app = create_app(args.actions, cors_origins=args.cors, auto_reload=args.auto_reload)

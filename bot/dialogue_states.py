@@ -13,6 +13,7 @@ states, so callers get the same lists as before and may change them as before.
 Installed by bot/patches.py; tests/unit/test_dialogue_states.py compares the two on every
 story and rule of the bot.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -67,9 +68,12 @@ class Replay:
         prior = self.state
         return PriorTurn(
             state=self.domain.get_active_state(prior, omit_unset_slots=self.omit_unset_slots),
-            hide_rule_turn=hide_rule_turn, followup_action=prior.followup_action,
-            latest_action_name=prior.latest_action_name, active_loop_name=prior.active_loop_name,
-            latest_action=prior.latest_action)
+            hide_rule_turn=hide_rule_turn,
+            followup_action=prior.followup_action,
+            latest_action_name=prior.latest_action_name,
+            active_loop_name=prior.active_loop_name,
+            latest_action=prior.latest_action,
+        )
 
     def _add(self, events: List[Any]) -> None:
         """Rasa's generate_all_prior_trackers: a turn before each action, and one at the end."""
@@ -82,14 +86,19 @@ class Replay:
     def extend(self, tracker: DialogueStateTracker) -> bool:
         """Bring the turns up to the tracker's events, if they only add plain events."""
         events = tracker.events
-        if events is not self.events or len(events) < self.count or (
-                self.count and events[self.count - 1] is not self.last_event):
+        if (
+            events is not self.events
+            or len(events) < self.count
+            or (self.count and events[self.count - 1] is not self.last_event)
+        ):
             return False
         if len(events) == self.count:
             return True
         new = list(itertools.islice(events, self.count, None))
-        if any(isinstance(e, _REWRITING) or (isinstance(e, ActionExecuted) and e.action_name in self.loop_names)
-               for e in new):
+        if any(
+            isinstance(e, _REWRITING) or (isinstance(e, ActionExecuted) and e.action_name in self.loop_names)
+            for e in new
+        ):
             return False
         self.turns.pop()  # the end of the old events is no longer the end
         self._add(new)
@@ -113,9 +122,13 @@ def _copy(sub_state: Optional[Dict[Text, Any]]) -> Optional[Dict[Text, Any]]:
     return dict(sub_state) if sub_state is not None else None
 
 
-def states_for_tracker_history(self: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool = False,
-                               ignore_rule_only_turns: bool = False,
-                               rule_only_data: Optional[Dict[Text, Any]] = None) -> List[State]:
+def states_for_tracker_history(
+    self: Domain,
+    tracker: DialogueStateTracker,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: Optional[Dict[Text, Any]] = None,
+) -> List[State]:
     """Same arguments and result as Rasa's; the loop below is Rasa 3.6.21's."""
     states: List[State] = []
     last_ml_action_sub_state = None

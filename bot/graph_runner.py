@@ -7,6 +7,7 @@ for our dozen nodes builds a task graph, orders it, and copies it on every call:
 with the same inputs and outputs. Training still uses Rasa's DaskGraphRunner.
 Installed by bot/patches.py, which names its tests.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text, Tuple, Union
@@ -18,8 +19,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 class SequentialGraphRunner(DaskGraphRunner):
     """A DaskGraphRunner (same construction, same results) that does not call dask."""
 
-    def run(self, inputs: Optional[Dict[Text, Any]] = None,
-            targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
+    def run(self, inputs: Optional[Dict[Text, Any]] = None, targets: Optional[List[Text]] = None) -> Dict[Text, Any]:
         run_targets = targets if targets else self._graph_schema.target_names
         nodes = self._graph_schema.nodes
         results: Dict[Text, Union[Tuple[Text, Any], Text]] = {}
@@ -28,7 +28,8 @@ class SequentialGraphRunner(DaskGraphRunner):
                 raise GraphRunError(
                     f"Input value '{value}' clashes with a node name. Make sure that none of "
                     f"the input names passed to the `run` method are the same as node names "
-                    f"in the graph schema.")
+                    f"in the graph schema."
+                )
             results[name] = (name, value)
 
         def compute(name: Text) -> Union[Tuple[Text, Any], Text]:

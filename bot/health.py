@@ -6,6 +6,7 @@ server left over from an earlier run on the same port is never taken for the new
 The Rasa server answers 200 only once its model is loaded (503 before), like /status.
 The token identifies a run; it grants nothing.
 """
+
 from __future__ import annotations
 
 import os

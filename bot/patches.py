@@ -42,6 +42,7 @@ Why each one (py-spy and cProfile on `make bench`'s 20-conversation run, this ma
   and entities as a story can write them: not the `language` entity that LanguageDetector
   puts on every message, and a budget by its text.
 """
+
 from __future__ import annotations
 
 import functools
@@ -59,6 +60,7 @@ class UnsupportedRasaVersion(RuntimeError):
 
 
 # -- the replacements -------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _action_response_validator() -> Any:
@@ -142,14 +144,20 @@ def story_test_entities(collect: Callable[..., Any]) -> Callable[..., Any]:
 
     def comparable(entity: Dict[str, Any], text: str) -> Dict[str, Any]:
         if isinstance(entity.get("value"), (dict, list)) and "start" in entity and "end" in entity:
-            return dict(entity, value=text[entity["start"]:entity["end"]])
+            return dict(entity, value=text[entity["start"] : entity["end"]])
         return entity
 
     @functools.wraps(collect)
     def compare(event: Any, predicted: Dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         text = predicted.get("text") or event.text or ""
-        predicted = dict(predicted, entities=[comparable(entity, text) for entity in predicted.get("entities") or []
-                                              if entity.get("extractor") != "LanguageDetector"])
+        predicted = dict(
+            predicted,
+            entities=[
+                comparable(entity, text)
+                for entity in predicted.get("entities") or []
+                if entity.get("extractor") != "LanguageDetector"
+            ],
+        )
         return collect(event, predicted, *args, **kwargs)
 
     return compare
@@ -169,6 +177,7 @@ def _shared_dialogue_states() -> Any:
 
 # -- the list ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Patch:
     target: str  # "module:Owner.attribute" or "module:attribute": what is replaced
@@ -183,54 +192,78 @@ class Patch:
 
 
 PATCHES: Tuple[Patch, ...] = (
-    Patch("rasa.core.actions.action:RemoteAction._validate_action_result",
-          "action-server replies validated by a validator built once",
-          "test_the_validator_raises_what_rasa_raises",
-          replacement=lambda original: validate_action_result),
-    Patch("rasa.shared.core.events:Event.resolve_by_type",
-          "event types looked up in a table instead of walking every Event subclass",
-          "test_the_event_table_resolves_every_event_type_as_rasa_does",
-          replacement=lambda original: staticmethod(resolve_event_type)),
-    Patch("rasa.core.processor:DaskGraphRunner",
-          "each message's graph run node by node, without dask (bot/graph_runner.py)",
-          "test_sequential_runner_matches_dask_on_a_graph; "
-          "tests/e2e/test_runtime.py::test_sequential_runner_matches_dask_on_the_trained_model",
-          replacement=lambda original: _sequential_graph_runner()),
-    Patch("rasa.shared.core.domain:Domain.states_for_tracker_history",
-          "the policies share one incremental replay per turn (bot/dialogue_states.py)",
-          "tests/unit/test_dialogue_states.py",
-          replacement=lambda original: _shared_dialogue_states()),
-    Patch("rasa.core.run:load_agent_on_start",
-          "gc.freeze() once the model is loaded",
-          "test_freeze_wrapper_returns_the_agent_and_freezes",
-          replacement=freeze_after_loading),
-    Patch("rasa.core.run:configure_app",
-          "GET /health with the run's token (bot/health.py)",
-          "test_configure_app_gets_the_health_route; tests/e2e/test_runtime.py::test_health_reports_this_runs_token",
-          replacement=with_health),
-    Patch("rasa.core.tracker_store:SQLTrackerStore",
-          "bot.tracker_store.CachedSQLTrackerStore (endpoints.yml): current conversations kept in memory",
-          "tests/unit/test_tracker_store.py; tests/e2e/test_server.py::test_what_the_server_saved_is_what_rasa_reads",
-          overrides=("rasa.core.tracker_store:SQLTrackerStore._additional_events",
-                     "rasa.core.tracker_store:SQLTrackerStore.retrieve",
-                     "rasa.core.tracker_store:SQLTrackerStore.save")),
-    Patch("rasa.core.channels.socketio:SocketIOInput.blueprint",
-          "bot.channels.website.WebsiteInput (credentials.yml) replaces the user_uttered handler",
-          "test_website_handler_passes_what_rasas_handler_passes; tests/e2e/test_silence.py",
-          overrides=("rasa.core.channels.socketio:SocketIOInput.blueprint",
-                     "rasa.core.channels.socketio:SocketIOOutput._send_message")),
-    Patch("rasa.core.test:_collect_user_uttered_predictions",
-          "story tests (`make test-stories`) do not compare the LanguageDetector's `language` entity (it "
-          "spans the whole message, which a story cannot annotate beside the message's other entities; "
-          "tested in tests/unit/test_language.py and over HTTP), and compare a structured value such as "
-          "a budget as its text (a story's entity annotation cannot hold braces; the values are tested "
-          "in tests/unit/test_entities.py)",
-          "test_story_tests_compare_entities_as_stories_can_write_them",
-          replacement=story_test_entities, story_tests_only=True),
+    Patch(
+        "rasa.core.actions.action:RemoteAction._validate_action_result",
+        "action-server replies validated by a validator built once",
+        "test_the_validator_raises_what_rasa_raises",
+        replacement=lambda original: validate_action_result,
+    ),
+    Patch(
+        "rasa.shared.core.events:Event.resolve_by_type",
+        "event types looked up in a table instead of walking every Event subclass",
+        "test_the_event_table_resolves_every_event_type_as_rasa_does",
+        replacement=lambda original: staticmethod(resolve_event_type),
+    ),
+    Patch(
+        "rasa.core.processor:DaskGraphRunner",
+        "each message's graph run node by node, without dask (bot/graph_runner.py)",
+        "test_sequential_runner_matches_dask_on_a_graph; "
+        "tests/e2e/test_runtime.py::test_sequential_runner_matches_dask_on_the_trained_model",
+        replacement=lambda original: _sequential_graph_runner(),
+    ),
+    Patch(
+        "rasa.shared.core.domain:Domain.states_for_tracker_history",
+        "the policies share one incremental replay per turn (bot/dialogue_states.py)",
+        "tests/unit/test_dialogue_states.py",
+        replacement=lambda original: _shared_dialogue_states(),
+    ),
+    Patch(
+        "rasa.core.run:load_agent_on_start",
+        "gc.freeze() once the model is loaded",
+        "test_freeze_wrapper_returns_the_agent_and_freezes",
+        replacement=freeze_after_loading,
+    ),
+    Patch(
+        "rasa.core.run:configure_app",
+        "GET /health with the run's token (bot/health.py)",
+        "test_configure_app_gets_the_health_route; tests/e2e/test_runtime.py::test_health_reports_this_runs_token",
+        replacement=with_health,
+    ),
+    Patch(
+        "rasa.core.tracker_store:SQLTrackerStore",
+        "bot.tracker_store.CachedSQLTrackerStore (endpoints.yml): current conversations kept in memory",
+        "tests/unit/test_tracker_store.py; tests/e2e/test_server.py::test_what_the_server_saved_is_what_rasa_reads",
+        overrides=(
+            "rasa.core.tracker_store:SQLTrackerStore._additional_events",
+            "rasa.core.tracker_store:SQLTrackerStore.retrieve",
+            "rasa.core.tracker_store:SQLTrackerStore.save",
+        ),
+    ),
+    Patch(
+        "rasa.core.channels.socketio:SocketIOInput.blueprint",
+        "bot.channels.website.WebsiteInput (credentials.yml) replaces the user_uttered handler",
+        "test_website_handler_passes_what_rasas_handler_passes; tests/e2e/test_silence.py",
+        overrides=(
+            "rasa.core.channels.socketio:SocketIOInput.blueprint",
+            "rasa.core.channels.socketio:SocketIOOutput._send_message",
+        ),
+    ),
+    Patch(
+        "rasa.core.test:_collect_user_uttered_predictions",
+        "story tests (`make test-stories`) do not compare the LanguageDetector's `language` entity (it "
+        "spans the whole message, which a story cannot annotate beside the message's other entities; "
+        "tested in tests/unit/test_language.py and over HTTP), and compare a structured value such as "
+        "a budget as its text (a story's entity annotation cannot hold braces; the values are tested "
+        "in tests/unit/test_entities.py)",
+        "test_story_tests_compare_entities_as_stories_can_write_them",
+        replacement=story_test_entities,
+        story_tests_only=True,
+    ),
 )
 
 
 # -- applying them ----------------------------------------------------------------------
+
 
 def _resolve(target: str) -> Tuple[Any, str]:
     """(owner object, attribute name) of "module:Owner.attribute"."""
@@ -260,15 +293,21 @@ def check_rasa_version() -> None:
         raise UnsupportedRasaVersion(
             f"bot/patches.py replaces Rasa internals and was tested with Rasa {RASA_VERSION} only; "
             f"this is Rasa {rasa.__version__}. Install rasa=={RASA_VERSION} (requirements.txt), or check "
-            f"each entry of bot/patches.py against Rasa {rasa.__version__} and its test, then update RASA_VERSION.")
+            f"each entry of bot/patches.py against Rasa {rasa.__version__} and its test, then update RASA_VERSION."
+        )
 
 
 def apply(story_tests: bool = False) -> List[str]:
     """Check the Rasa version and every target, then install the replacements (once);
     with `story_tests`, also those for `make test-stories`."""
     check_rasa_version()
-    missing = [name for patch in PATCHES if story_tests or not patch.story_tests_only
-               for name in (patch.target, *patch.overrides) if not _exists(name)]
+    missing = [
+        name
+        for patch in PATCHES
+        if story_tests or not patch.story_tests_only
+        for name in (patch.target, *patch.overrides)
+        if not _exists(name)
+    ]
     if missing:
         raise UnsupportedRasaVersion(f"Rasa internals that bot/patches.py replaces are gone: {', '.join(missing)}")
     for patch in PATCHES:

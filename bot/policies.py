@@ -19,6 +19,7 @@ every form, and abstains otherwise (all zeros, so RulePolicy and MemoizationPoli
 
 Priority 7 puts it above RulePolicy (6): on equal confidence the ensemble takes it.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -44,7 +45,7 @@ def this_turn(tracker: DialogueStateTracker) -> List[Any]:
     events = list(tracker.events)
     for index in range(len(events) - 1, -1, -1):
         if isinstance(events[index], UserUttered):
-            return events[index + 1:]
+            return events[index + 1 :]
     return []
 
 
@@ -60,17 +61,27 @@ class ConversationGuardPolicy(Policy):
             "max_actions_per_turn": 6,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 execution_context: ExecutionContext, featurizer: Optional[Any] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Optional[Any] = None,
+    ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self.exit_intents = set(self.config["exit_intents"])
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         return self._resource  # nothing to learn: it reads the conversation as it is
 
-    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[Text, Any]] = None,
-                                     **kwargs: Any) -> PolicyPrediction:
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
         action = self.next_action(tracker, domain)
         probabilities = self._default_predictions(domain)
         if action is not None:
@@ -81,14 +92,18 @@ class ConversationGuardPolicy(Policy):
         turn = this_turn(tracker)
         if not tracker.latest_message or not turn:
             return None  # the first prediction after a customer message: the others decide
-        executed = Counter(e.action_name for e in turn
-                           if isinstance(e, ActionExecuted) and e.action_name not in SILENT_ACTIONS)
+        executed = Counter(
+            e.action_name for e in turn if isinstance(e, ActionExecuted) and e.action_name not in SILENT_ACTIONS
+        )
         rejected = Counter(e.action_name for e in turn if isinstance(e, ActionExecutionRejected))
         recover = self.config["recover_action"]
         if executed[recover] or tracker.latest_action_name == self.config["exit_action"]:
             return ACTION_LISTEN_NAME  # both end the turn
-        looping = (any(count > 1 for count in executed.values()) or any(count > 1 for count in rejected.values())
-                   or sum(executed.values()) >= self.config["max_actions_per_turn"])
+        looping = (
+            any(count > 1 for count in executed.values())
+            or any(count > 1 for count in rejected.values())
+            or sum(executed.values()) >= self.config["max_actions_per_turn"]
+        )
         if looping:
             return recover if recover in domain.action_names_or_texts else ACTION_LISTEN_NAME
         loop = tracker.active_loop_name

@@ -5,6 +5,7 @@
 reason and its test, is listed in bot/patches.py; on a Rasa version other than the one
 they were tested with, this refuses to start.
 """
+
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 Every key is documented in `.env.example`. Paths are relative to the project root so
 that `make run` works from a fresh clone with no configuration at all.
 """
+
 from __future__ import annotations
 
 import os
@@ -89,7 +90,7 @@ def database_url() -> str:
     url = get("DATABASE_URL")
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/"):
-        return prefix + str(ROOT / url[len(prefix):])
+        return prefix + str(ROOT / url[len(prefix) :])
     return url
 
 

@@ -22,6 +22,7 @@ Rasa workers or servers must share a lock store and a database server instead.
 
 It overrides private methods of Rasa's SQLTrackerStore: listed in bot/patches.py.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -39,6 +40,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot import settings
 
 logger = logging.getLogger(__name__)
+
 
 def remove_orphaned_wal(database: Path) -> None:
     """Delete the WAL files of a database file that is gone (deleted to start afresh).
@@ -83,8 +85,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         # for SQLite files), each set to WAL mode on connect.
         url = self.engine.url
         self.engine.dispose()
-        self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8,
-                                       connect_args={"check_same_thread": False})
+        self.engine = sa.create_engine(
+            url, poolclass=sa.pool.QueuePool, pool_size=2, max_overflow=8, connect_args={"check_same_thread": False}
+        )
 
         @sa.event.listens_for(self.engine, "connect")
         def _pragmas(connection: Any, _record: Any) -> None:
@@ -122,8 +125,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         stored = self._stored_count(tracker)
         await super().save(tracker)
-        if stored is None or self._stored_count(tracker) is None or any(
-                isinstance(event, SessionStarted) for event in itertools.islice(tracker.events, stored, None)):
+        if (
+            stored is None
+            or self._stored_count(tracker) is None
+            or any(isinstance(event, SessionStarted) for event in itertools.islice(tracker.events, stored, None))
+        ):
             # Not ours, or a new session (retrieve() returns the latest session only, as
             # the database cuts it): the next retrieve() reads the database.
             self._known.pop(tracker.sender_id, None)

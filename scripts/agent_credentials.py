@@ -4,6 +4,7 @@ There is no built-in default password. When .env (or the environment) has no
 AGENT_PASSWORD / AGENT_SECRET, random ones are appended to .env (created if missing,
 readable by its owner only) and the password is printed once. Later runs change nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,11 @@ def ensure() -> None:
         env.write("\n".join(lines) + "\n")
     os.chmod(ENV_FILE, 0o600)
     if password:
-        print(f"Agent console: created a password in .env — user {settings.get('AGENT_USERNAME')!r}, "
-              f"password {password!r} (change AGENT_PASSWORD in .env to set your own).", flush=True)
+        print(
+            f"Agent console: created a password in .env — user {settings.get('AGENT_USERNAME')!r}, "
+            f"password {password!r} (change AGENT_PASSWORD in .env to set your own).",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 The language of an example is the test file it came from (tests/nlu/zh.yml, en.yml),
 not a guess. Exits 1 when a language is under --min-accuracy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,10 @@ def main() -> int:
     for language, s in scores.items():
         ok = s["accuracy"] >= args.min_accuracy
         failed |= not ok
-        print(f"{language}: {s['examples']} examples, accuracy {s['accuracy']:.3f}, "
-              f"macro-F1 {s['macro_f1']:.3f} {'OK' if ok else 'BELOW ' + str(args.min_accuracy)}")
+        print(
+            f"{language}: {s['examples']} examples, accuracy {s['accuracy']:.3f}, "
+            f"macro-F1 {s['macro_f1']:.3f} {'OK' if ok else 'BELOW ' + str(args.min_accuracy)}"
+        )
     if not scores:
         print("no NLU results found", file=sys.stderr)
         return 1

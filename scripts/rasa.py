@@ -5,6 +5,7 @@ so endpoints.yml's ${VARS} resolve and the custom components under bot/ import.
 `python -m scripts.rasa --patched test ...` runs it through `python -m bot.server`: with
 the patches of bot/patches.py, the runtime that serves customers.
 """
+
 import os
 import sys
 from pathlib import Path

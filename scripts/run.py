@@ -1,4 +1,5 @@
 """`make run`: bring the whole bot up on embedded defaults and keep it up until Ctrl-C."""
+
 from __future__ import annotations
 
 import signal
@@ -20,9 +21,13 @@ def main() -> int:
     if not model.exists():
         print(f"error: no trained model at {model}; run `make train`", file=sys.stderr)
         return 2
-    bot = Bot(model=model, rasa_port=int(settings.get("RASA_PORT")),
-              actions_port=int(settings.get("ACTIONS_PORT")),
-              tracker_db=settings.path("TRACKER_DB"), log_dir=settings.ROOT / "var" / "log")
+    bot = Bot(
+        model=model,
+        rasa_port=int(settings.get("RASA_PORT")),
+        actions_port=int(settings.get("ACTIONS_PORT")),
+        tracker_db=settings.path("TRACKER_DB"),
+        log_dir=settings.ROOT / "var" / "log",
+    )
     print("Starting the action server and the Rasa server (logs in var/log/) ...", flush=True)
     try:
         bot.start()
@@ -32,17 +37,20 @@ def main() -> int:
     host = settings.get("RASA_HOST")
     base = f"http://{host}:{bot.rasa_port}"
     wechat = "" if settings.get("WECHAT_TOKEN") else "  (503 until WECHAT_TOKEN is set, see README)"
-    print(f"""
+    print(
+        f"""
 Ready in {bot.ready_seconds:.1f} s.
   REST webhook  : POST {base}/webhooks/rest/webhook
   socket.io     : {base}/socket.io
   demo shop page: {base}/shop/  ({base}/shop/?lang=en)
-  agent console : {base}/agent/  (user {settings.get('AGENT_USERNAME')}, AGENT_PASSWORD in .env)
+  agent console : {base}/agent/  (user {settings.get("AGENT_USERNAME")}, AGENT_PASSWORD in .env)
   WeChat        : {base}/webhooks/wechat/webhook{wechat}
   HTTP API      : {base}/status
-  Actions       : http://{settings.get('ACTIONS_HOST')}:{bot.actions_port}/health
+  Actions       : http://{settings.get("ACTIONS_HOST")}:{bot.actions_port}/health
 Try:  curl -s -XPOST http://{host}:{bot.rasa_port}/webhooks/rest/webhook -d '{{"sender":"me","message":"你好"}}'
-Press Ctrl-C to stop.""", flush=True)
+Press Ctrl-C to stop.""",
+        flush=True,
+    )
 
     stopping = False
 

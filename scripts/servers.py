@@ -6,6 +6,7 @@ tracker file) from bot.settings, and each start a random token (bot/health.py): 
 counts as up when its /health answers with that token, never merely because something
 answers on its port (a server left over from an aborted run, another checkout's tests).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,9 @@ def free_ports(count: int = 1) -> List[int]:
             sock.close()
 
 
-def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None,
-              token: Optional[str] = None) -> float:
+def wait_http(
+    url: str, timeout: float, process: Optional[subprocess.Popen] = None, token: Optional[str] = None
+) -> float:
     """Seconds until `url` answers 200 (with `"token": token` in its JSON, when given);
     raise if the process dies or time runs out."""
     start = time.monotonic()
@@ -90,23 +92,26 @@ class Bot:
 
     def env(self) -> Dict[str, str]:
         env = settings.child_env()
-        env.update({
-            "RASA_PORT": str(self.rasa_port),
-            "ACTIONS_PORT": str(self.actions_port),
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
-            "TRACKER_DB": str(self.tracker_db),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            TOKEN_ENV: self.token,
-        })
+        env.update(
+            {
+                "RASA_PORT": str(self.rasa_port),
+                "ACTIONS_PORT": str(self.actions_port),
+                "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+                "TRACKER_DB": str(self.tracker_db),
+                "RASA_TELEMETRY_ENABLED": "false",
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                TOKEN_ENV: self.token,
+            }
+        )
         env.update(self.extra_env)
         return env
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(args, cwd=settings.ROOT, env=self.env(), stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                args, cwd=settings.ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.processes.append(process)
         return process
 
@@ -116,8 +121,10 @@ class Bot:
 
     def _spawn_actions(self) -> subprocess.Popen:
         # bot/action_server.py: rasa_sdk's app, whose /health also reports the token.
-        return self._spawn("actions", [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions",
-                                       "--port", str(self.actions_port)])
+        return self._spawn(
+            "actions",
+            [sys.executable, "-m", "bot.action_server", "--actions", "bot.actions", "--port", str(self.actions_port)],
+        )
 
     def start_actions(self, timeout: float = 120) -> "Bot":
         """The action server alone (`make shell`)."""
@@ -135,12 +142,28 @@ class Bot:
         self.token = secrets.token_hex(16)
         began = time.monotonic()
         actions = self._spawn_actions()
-        rasa = self._spawn("rasa", [
-            sys.executable, "-m", "bot.server", "run", "--model", str(self.model), "--enable-api",
-            "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-            "--credentials", str(settings.ROOT / "credentials.yml"),
-            "--endpoints", str(self.endpoints), "--cors", "*",
-        ])
+        rasa = self._spawn(
+            "rasa",
+            [
+                sys.executable,
+                "-m",
+                "bot.server",
+                "run",
+                "--model",
+                str(self.model),
+                "--enable-api",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                str(settings.ROOT / "credentials.yml"),
+                "--endpoints",
+                str(self.endpoints),
+                "--cors",
+                "*",
+            ],
+        )
         try:
             wait_http(f"{self.actions_url}/health", timeout, actions, self.token)
             # The Rasa server's /health answers once the model is loaded (like /status).

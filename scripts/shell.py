@@ -1,4 +1,5 @@
 """`make shell`: the action server in the background, `rasa shell` in the foreground."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,14 +10,31 @@ from scripts.servers import Bot
 
 
 def main() -> int:
-    bot = Bot(model=settings.path("MODEL_PATH"), rasa_port=int(settings.get("RASA_PORT")),
-              actions_port=int(settings.get("ACTIONS_PORT")), tracker_db=settings.path("TRACKER_DB"),
-              log_dir=settings.ROOT / "var" / "log")
+    bot = Bot(
+        model=settings.path("MODEL_PATH"),
+        rasa_port=int(settings.get("RASA_PORT")),
+        actions_port=int(settings.get("ACTIONS_PORT")),
+        tracker_db=settings.path("TRACKER_DB"),
+        log_dir=settings.ROOT / "var" / "log",
+    )
     bot.start_actions(timeout=60)
     try:
-        return subprocess.call([sys.executable, "-m", "bot.server", "shell", "--model", str(bot.model),
-                                "--endpoints", "endpoints.yml", "--port", str(bot.rasa_port)],
-                               cwd=settings.ROOT, env=bot.env())
+        return subprocess.call(
+            [
+                sys.executable,
+                "-m",
+                "bot.server",
+                "shell",
+                "--model",
+                str(bot.model),
+                "--endpoints",
+                "endpoints.yml",
+                "--port",
+                str(bot.rasa_port),
+            ],
+            cwd=settings.ROOT,
+            env=bot.env(),
+        )
     finally:
         bot.stop()
 

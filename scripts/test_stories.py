@@ -12,6 +12,7 @@
 
 Exit code 1 when a story fails either check; the failures are printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -110,13 +111,13 @@ def play(rest: Any, name: str, turns: List[Turn]) -> List[str]:
             rest.send(who, turn["text"])
         events = rest.tracker(who)["events"][before:]
         users = [i for i, e in enumerate(events) if e["event"] == "user"]
-        done = events[users[0] + 1:] if users else events
+        done = events[users[0] + 1 :] if users else events
         actions = [e["name"] for e in done if e["event"] == "action" and e["name"] != "action_listen"]
         slots = [(e["name"], e["value"]) for e in events if e["event"] == "slot"]
         loops = [e.get("name") for e in done if e["event"] == "active_loop"]
         where = f"turn {number} ({turn['text']!r})"
         expected = turn["actions"]
-        if actions != expected and not (number == len(turns) and actions[:len(expected)] == expected):
+        if actions != expected and not (number == len(turns) and actions[: len(expected)] == expected):
             problems.append(f"{where}: actions {actions}, the story says {expected}")
         for slot, value in turn["slots"]:
             if (slot, value) not in slots:
@@ -135,8 +136,14 @@ def play_all(model: Path, stories: str) -> bool:
     from tests.support.rest import RestClient
 
     rasa_port, actions_port = free_ports(2)
-    bot = Bot(model=model, rasa_port=rasa_port, actions_port=actions_port, tracker_db=VAR / "tracker.db",
-              log_dir=VAR / "log", extra_env={"DATABASE_URL": f"sqlite:///{VAR / 'shop.db'}", **BOT_ENV})
+    bot = Bot(
+        model=model,
+        rasa_port=rasa_port,
+        actions_port=actions_port,
+        tracker_db=VAR / "tracker.db",
+        log_dir=VAR / "log",
+        extra_env={"DATABASE_URL": f"sqlite:///{VAR / 'shop.db'}", **BOT_ENV},
+    )
     failed = 0
     with bot.start(timeout=240):
         rest = RestClient(bot.url)

@@ -10,6 +10,7 @@
 
 Anything else Rasa warns about fails the build.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,13 +32,22 @@ WARNING = re.compile(r"UserWarning|\bWARNING\b")
 def responses_named_in(code: str) -> Set[str]:
     """`utter_*` string constants in Python code; docstrings and comments do not count."""
     tree = ast.parse(code)
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr)
-                  and isinstance(node.body[0].value, ast.Constant)}
-    return {node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-            and re.fullmatch(r"utter_\w+", node.value)}
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and re.fullmatch(r"utter_\w+", node.value)
+    }
 
 
 def responses_used_by_actions(actions: Optional[Path] = None, domain_path: Optional[Path] = None) -> Set[str]:
@@ -48,9 +58,12 @@ def responses_used_by_actions(actions: Optional[Path] = None, domain_path: Optio
     actions = actions or settings.ROOT / "bot" / "actions"
     domain_path = domain_path or settings.ROOT / "bot" / "domain.yml"
     domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
-    found = {name for form_name, form in (domain.get("forms") or {}).items()
-             for slot in (form or {}).get("required_slots") or []
-             for name in (f"utter_ask_{slot}", f"utter_ask_{form_name}_{slot}")}
+    found = {
+        name
+        for form_name, form in (domain.get("forms") or {}).items()
+        for slot in (form or {}).get("required_slots") or []
+        for name in (f"utter_ask_{slot}", f"utter_ask_{form_name}_{slot}")
+    }
     for path in sorted(actions.rglob("*.py")):
         found |= responses_named_in(path.read_text(encoding="utf-8"))
     return found
@@ -75,7 +88,11 @@ def main() -> int:
     rasa = str(Path(sys.executable).parent / "rasa")
     result = subprocess.run(
         [rasa, "data", "validate", "--domain", "bot/domain.yml", "--data", "bot/data", "--config", "config.yml"],
-        cwd=settings.ROOT, env=settings.child_env(), capture_output=True, text=True)
+        cwd=settings.ROOT,
+        env=settings.child_env(),
+        capture_output=True,
+        text=True,
+    )
     output = result.stdout + result.stderr
     by_actions = responses_used_by_actions()
     failing = problems(output.splitlines(), by_actions)

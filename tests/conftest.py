@@ -1,5 +1,6 @@
 """Fixtures for every test, none of which needs a server or a trained model: the shop
 data, a fresh shop store, and Tracker builders for actions (the financial-demo way)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -25,13 +26,23 @@ def test_store(monkeypatch, tmp_path):
     return store_for(url)
 
 
-def make_tracker(text: str = "", intent: str = "greet", slots: Optional[Dict[str, Any]] = None,
-                 entities: Optional[List[Dict[str, Any]]] = None, events: Optional[List[Dict[str, Any]]] = None,
-                 paused: bool = False):
-    """A rasa_sdk Tracker as the action server receives it."""
+def make_tracker(
+    text: str = "",
+    intent: str = "greet",
+    slots: Optional[Dict[str, Any]] = None,
+    entities: Optional[List[Dict[str, Any]]] = None,
+    events: Optional[List[Dict[str, Any]]] = None,
+    paused: bool = False,
+):
+    """A rasa_sdk Tracker as the action server receives it. Without `entities`, the
+    message carries what the NLU's rule-based components find in `text`."""
     from rasa_sdk import Tracker
 
-    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or []}
+    from tests.support.understanding import entities as understood
+
+    if entities is None:
+        entities = understood(text)
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities}
     events = list(events or []) + [{"event": "user", "text": text, "parse_data": latest}]
     return Tracker("test-sender", slots or {}, latest, events, paused, None, {}, "action_listen")
 
@@ -47,3 +58,16 @@ def dispatcher():
     from rasa_sdk.executor import CollectingDispatcher
 
     return CollectingDispatcher()
+
+
+@pytest.fixture
+def run():
+    """run(action, dispatcher, tracker): an action's events, awaited if it is async."""
+    import asyncio
+    import inspect
+
+    def run_action(action, dispatcher, tracker, domain=None):
+        result = action.run(dispatcher, tracker, domain or {})
+        return asyncio.run(result) if inspect.isawaitable(result) else result
+
+    return run_action

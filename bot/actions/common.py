@@ -1,5 +1,6 @@
 """What every action needs: the customer's language, what the NLU found, the shop's data,
 and the shop's formats for dates and lists (bot/shop/data/shop.yml `formats`)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -92,8 +93,10 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, response: str, **val
     if clash:  # utter_message would take them as the message itself, not as template values
         raise ValueError(f"{response}: rename the template value(s) {sorted(clash)}")
     language = language_of(tracker)
-    filled: Dict[str, Any] = {"after_sales": shop_text("after_sales_contact", language),
-                              "policy_page": shop_text("policy_page", language)}
+    filled: Dict[str, Any] = {
+        "after_sales": shop_text("after_sales_contact", language),
+        "policy_page": shop_text("policy_page", language),
+    }
     filled.update(values)
     dispatcher.utter_message(response=response, **filled)
 
@@ -124,8 +127,15 @@ def format_time(moment: Any, language: str) -> str:
 def _format(name: str, moment: Any, language: str) -> str:
     local = _local(moment)
     months = shop().info["formats"]["month_names"][language]
-    return fmt(name, language, month=local.month, day=local.day, hour=local.hour, minute=local.minute,
-               month_name=months[local.month - 1] if months else local.month)
+    return fmt(
+        name,
+        language,
+        month=local.month,
+        day=local.day,
+        hour=local.hour,
+        minute=local.minute,
+        month_name=months[local.month - 1] if months else local.month,
+    )
 
 
 def shop_zone():

@@ -7,6 +7,7 @@ What went wrong, how upset the customer is and which remedy they choose come fro
 NLU (`complaint_category`, `mood`, `rejection` and `remedy` entities: the customer
 vocabulary and the bot's own buttons).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -16,8 +17,17 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import (bullet_list, entity_value, entity_values, intent_of, language_of, off_loop, say,
-                                shop, user_turns)
+from bot.actions.common import (
+    bullet_list,
+    entity_value,
+    entity_values,
+    intent_of,
+    language_of,
+    off_loop,
+    say,
+    shop,
+    user_turns,
+)
 from bot.actions.forms import ShopFormValidation
 from bot.actions.logistics import ValidateOrderForm
 from bot.shop.store import default_store
@@ -37,7 +47,9 @@ def remedy_table() -> Dict[str, Dict[str, Any]]:
 
 
 def complaints_so_far(tracker: Tracker) -> int:
-    return sum(1 for e in user_turns(tracker) if ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "complain")
+    return sum(
+        1 for e in user_turns(tracker) if ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "complain"
+    )
 
 
 class ActionComplaintStart(Action):
@@ -47,11 +59,14 @@ class ActionComplaintStart(Action):
     def name(self) -> Text:
         return "action_complaint_start"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         say(dispatcher, tracker, "utter_complaint_appease")
-        events: List[Dict[Text, Any]] = [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("remedy", None),
-                                         SlotSet("remedies_offered", None)]
+        events: List[Dict[Text, Any]] = [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("remedy", None),
+            SlotSet("remedies_offered", None),
+        ]
         category = entity_value(tracker, "complaint_category")
         if category:
             events.append(SlotSet("complaint_category", category))
@@ -66,28 +81,35 @@ class ValidateComplaintForm(ShopFormValidation):
     def name(self) -> Text:
         return "validate_complaint_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         if tracker.get_slot("complaint_category") in NEEDS_NO_ORDER:
             return ["complaint_category"]
         return domain_slots
 
-    async def extract_complaint_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_complaint_category(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         found = entity_value(tracker, "complaint_category")
         if found:
             return {"complaint_category": found}
-        if self.requested(tracker, "complaint_category") and self.answering(tracker) \
-                and intent_of(tracker) in DESCRIBING:
+        if (
+            self.requested(tracker, "complaint_category")
+            and self.answering(tracker)
+            and intent_of(tracker) in DESCRIBING
+        ):
             return {"complaint_category": "other"}  # described in words we don't classify
         return {}
 
-    async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return await ValidateOrderForm().extract_order_id(dispatcher, tracker, domain)
 
-    def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                          domain: DomainDict) -> Dict[Text, Any]:
+    def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         # Any well-formed id is recorded: staff check it, and the bot never says whether an
         # order exists to someone who has not passed the privacy check.
         return {"order_id": str(value).upper() if value else None}
@@ -99,11 +121,12 @@ class ActionAskComplaintCategory(Action):
     def name(self) -> Text:
         return "action_ask_complaint_category"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
-        buttons = [{"title": p["name"][language], "payload": f'/inform{{"complaint_category": "{p["category"]}"}}'}
-                   for p in shop().policies["complaint_policies"]]
+        buttons = [
+            {"title": p["name"][language], "payload": f'/inform{{"complaint_category": "{p["category"]}"}}'}
+            for p in shop().policies["complaint_policies"]
+        ]
         say(dispatcher, tracker, "utter_ask_complaint_category", buttons=buttons)
         return []
 
@@ -114,12 +137,16 @@ class ActionComplaintPosition(Action):
     def name(self) -> Text:
         return "action_complaint_position"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         rule = policy(tracker.get_slot("complaint_category") or "other")
-        say(dispatcher, tracker, "utter_complaint_position", category=rule["name"][language],
-            position=rule["position"][language])
+        say(
+            dispatcher,
+            tracker,
+            "utter_complaint_position",
+            category=rule["name"][language],
+            position=rule["position"][language],
+        )
         return [SlotSet("remedies_offered", rule["remedies"]), FollowupAction("remedy_form")]
 
 
@@ -129,16 +156,17 @@ class ActionAskRemedy(Action):
     def name(self) -> Text:
         return "action_ask_remedy"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         table = remedy_table()
         offered = [r for r in tracker.get_slot("remedies_offered") or policy("other")["remedies"] if r in table]
-        lines = bullet_list([{"name": table[r]["name"][language], "text": table[r]["summary"][language]}
-                             for r in offered], language)
+        lines = bullet_list(
+            [{"name": table[r]["name"][language], "text": table[r]["summary"][language]} for r in offered], language
+        )
         buttons = [{"title": table[r]["name"][language], "payload": f'/inform{{"remedy": "{r}"}}'} for r in offered]
-        buttons.append({"title": shop().policies["remedy_reject_button"][language],
-                        "payload": '/inform{"remedy": "rejected"}'})
+        buttons.append(
+            {"title": shop().policies["remedy_reject_button"][language], "payload": '/inform{"remedy": "rejected"}'}
+        )
         say(dispatcher, tracker, "utter_ask_remedy", remedies=lines, buttons=buttons)
         return []
 
@@ -150,8 +178,9 @@ class ValidateRemedyForm(ShopFormValidation):
     def name(self) -> Text:
         return "validate_remedy_form"
 
-    async def extract_remedy(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_remedy(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if not self.requested(tracker, "remedy"):
             return {}
         offered = set(tracker.get_slot("remedies_offered") or [])
@@ -162,8 +191,9 @@ class ValidateRemedyForm(ShopFormValidation):
             return {"remedy": "rejected"}
         return {}
 
-    def validate_remedy(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                        domain: DomainDict) -> Dict[Text, Any]:
+    def validate_remedy(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         allowed = set(tracker.get_slot("remedies_offered") or []) | {"rejected"}
         return {"remedy": value if value in allowed else None}  # never what the policy doesn't offer
 
@@ -175,8 +205,9 @@ class ActionComplaintResolve(Action):
     def name(self) -> Text:
         return "action_complaint_resolve"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         remedy = tracker.get_slot("remedy")
         if remedy in (None, "rejected", "escalate"):
@@ -186,11 +217,25 @@ class ActionComplaintResolve(Action):
         category = tracker.get_slot("complaint_category")
         order_id = tracker.get_slot("order_id")
         ticket = await off_loop(
-            default_store().open_ticket, kind=remedy, status="open", conversation_id=tracker.sender_id,
-            channel=tracker.get_latest_input_channel(), language=language, reason="complaint", category=category,
-            order_id=order_id, remedies=tracker.get_slot("remedies_offered") or [],
-            summary=f"{remedy} for {order_id or '-'} ({category})")
-        say(dispatcher, tracker, "utter_complaint_resolved", remedy=table[remedy]["name"][language],
-            ticket=ticket, description=table[remedy]["description"][language])
+            default_store().open_ticket,
+            kind=remedy,
+            status="open",
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel(),
+            language=language,
+            reason="complaint",
+            category=category,
+            order_id=order_id,
+            remedies=tracker.get_slot("remedies_offered") or [],
+            summary=f"{remedy} for {order_id or '-'} ({category})",
+        )
+        say(
+            dispatcher,
+            tracker,
+            "utter_complaint_resolved",
+            remedy=table[remedy]["name"][language],
+            ticket=ticket,
+            description=table[remedy]["description"][language],
+        )
         say(dispatcher, tracker, "utter_complaint_apology")
         return [SlotSet("complaint_category", None), SlotSet("remedy", None)]

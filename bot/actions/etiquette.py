@@ -1,5 +1,6 @@
 """Greeting, valediction, the two-step fallback, leaving a form, and the loop apology
 (seed 002 规范用语, seed 003 §1 and §8)."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,16 @@ MISS_INTENTS = {"nlu_fallback", "out_of_scope"}
 # A message with no letter, digit or Chinese character: empty, whitespace, emoji, control characters.
 HAS_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 # What an open form was collecting; cleared when the customer leaves it.
-FORM_SLOTS = ("requested_slot", "rec_category", "new_address", "new_address_region", "remedy",
-              "pending_confirmation", "confirmed", "order_flow_stopped")
+FORM_SLOTS = (
+    "requested_slot",
+    "rec_category",
+    "new_address",
+    "new_address_region",
+    "remedy",
+    "pending_confirmation",
+    "confirmed",
+    "order_flow_stopped",
+)
 
 
 def close_form() -> List[EventType]:
@@ -27,8 +36,7 @@ class ActionGreet(Action):
     def name(self) -> Text:
         return "action_greet"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         say(dispatcher, tracker, "utter_greet", agent_name=agent_name(language_of(tracker)))
         return []
 
@@ -37,8 +45,7 @@ class ActionGoodbye(Action):
     def name(self) -> Text:
         return "action_goodbye"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         say(dispatcher, tracker, "utter_goodbye")
         return [SlotSet("conversation_closed", True)]  # no silence nudges after a goodbye
 
@@ -55,8 +62,7 @@ class ActionFallback(Action):
     def name(self) -> Text:
         return "action_fallback"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if not HAS_CONTENT.search(latest_text(tracker)):
             say(dispatcher, tracker, "utter_empty_message")
         elif previous_user_intent(tracker) in MISS_INTENTS:
@@ -75,8 +81,7 @@ class ActionLeaveForm(Action):
     def name(self) -> Text:
         return "action_leave_form"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         intent = intent_of(tracker)
         events = close_form()
         if intent == "goodbye":
@@ -96,7 +101,6 @@ class ActionRecover(Action):
     def name(self) -> Text:
         return "action_recover"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         say(dispatcher, tracker, "utter_loop_recover")
         return close_form()

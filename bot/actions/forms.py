@@ -5,10 +5,10 @@ message, and bot.policies.ConversationGuardPolicy brings the form back to ask ag
 A request for a person and the ways out ("no", "bye", "thanks") are never taken as a
 slot value, so they always get through.
 """
+
 from __future__ import annotations
 
 from abc import abstractmethod
-
 from typing import List
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -37,11 +37,16 @@ class ShopFormValidation(FormValidationAction):
         """Whether the latest message can be an answer at all."""
         return intent_of(tracker) not in NOT_AN_ANSWER
 
-    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> List[EventType]:
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
         events = await super().get_extraction_events(dispatcher, tracker, domain)
         requested = tracker.get_slot("requested_slot")
-        if not events and requested and requested not in tracker.slots_to_validate() \
-                and intent_of(tracker) in ACKNOWLEDGEMENTS:
+        if (
+            not events
+            and requested
+            and requested not in tracker.slots_to_validate()
+            and intent_of(tracker) in ACKNOWLEDGEMENTS
+        ):
             return [SlotSet(requested, None)]  # keeps the form: it simply asks again
         return events

@@ -5,6 +5,7 @@ Outside service hours the customer is told when agents are back, the ticket is
 recorded and the bot carries on. The agent console (bot/channels) resumes the
 conversation and triggers EXTERNAL_handoff_ended, answered here with a rating request.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,13 @@ def service_hours() -> Tuple[dt.time, dt.time]:
     else:
         hours = shop().info["service_hours"]
         start, end = hours["open"], hours["close"]
-    parse = lambda value: dt.time(*map(int, value.strip().split(":"))) if value.strip() != "24:00" else dt.time.max
-    return parse(start), parse(end)
+    return _clock(start), _clock(end)
+
+
+def _clock(value: str) -> dt.time:
+    """ "09:00" -> 09:00; "24:00" -> the end of the day."""
+    value = value.strip()
+    return dt.time.max if value == "24:00" else dt.time(*map(int, value.split(":")))
 
 
 def local_now() -> dt.datetime:
@@ -47,8 +53,13 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
     lines = []
     for event in tracker.events:
         if event.get("event") in ("user", "bot") and event.get("text"):
-            lines.append({"sender": "customer" if event["event"] == "user" else "bot", "text": event["text"],
-                          "at": event.get("timestamp")})
+            lines.append(
+                {
+                    "sender": "customer" if event["event"] == "user" else "bot",
+                    "text": event["text"],
+                    "at": event.get("timestamp"),
+                }
+            )
     return lines[-TRANSCRIPT_LENGTH:]
 
 
@@ -64,30 +75,42 @@ def summary(tracker: Tracker, reason: str) -> str:
 
 
 def handoff_reason(tracker: Tracker) -> str:
-    return {"request_human": "customer asked", "affirm": "customer asked",
-            "complain": "upset customer"}.get(intent_of(tracker), "bot could not resolve")
+    return {"request_human": "customer asked", "affirm": "customer asked", "complain": "upset customer"}.get(
+        intent_of(tracker), "bot could not resolve"
+    )
 
 
 def open_handoff(store: Store, conversation_id: str) -> Optional[int]:
     """The conversation's hand-off that an agent has not ended yet, if any."""
     with store.session() as session:
-        ticket = (session.query(Ticket.id).filter(Ticket.kind == "handoff", Ticket.conversation_id == conversation_id,
-                                                  Ticket.status.in_(("waiting", "active"))).first())
+        ticket = (
+            session.query(Ticket.id)
+            .filter(
+                Ticket.kind == "handoff",
+                Ticket.conversation_id == conversation_id,
+                Ticket.status.in_(("waiting", "active")),
+            )
+            .first()
+        )
     return ticket[0] if ticket else None
 
 
 def queue_position(store: Store, ticket: int) -> int:
     with store.session() as session:
-        return session.query(Ticket).filter(Ticket.kind == "handoff", Ticket.status == "waiting",
-                                            Ticket.id <= ticket).count()
+        return (
+            session.query(Ticket)
+            .filter(Ticket.kind == "handoff", Ticket.status == "waiting", Ticket.id <= ticket)
+            .count()
+        )
 
 
 class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         reason = tracker.get_slot("handoff_reason") or handoff_reason(tracker)
         store = default_store()
@@ -102,15 +125,29 @@ class ActionHandoff(Action):
             say(dispatcher, tracker, "utter_handoff_already", ticket=waiting)
             return closing + pause
         ticket = await off_loop(
-            store.open_ticket, kind="handoff", status="waiting", conversation_id=tracker.sender_id,
-            channel=tracker.get_latest_input_channel(), language=language, reason=reason,
-            category=tracker.get_slot("complaint_category"), order_id=tracker.get_slot("order_id"),
-            remedies=tracker.get_slot("remedies_offered") or [], summary=summary(tracker, reason),
-            transcript=transcript(tracker))
+            store.open_ticket,
+            kind="handoff",
+            status="waiting",
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel(),
+            language=language,
+            reason=reason,
+            category=tracker.get_slot("complaint_category"),
+            order_id=tracker.get_slot("order_id"),
+            remedies=tracker.get_slot("remedies_offered") or [],
+            summary=summary(tracker, reason),
+            transcript=transcript(tracker),
+        )
         if not available:
             start, end = service_hours()
-            say(dispatcher, tracker, "utter_handoff_after_hours", hours=f"{start:%H:%M}-{end:%H:%M}",
-                back=f"{start:%H:%M}", ticket=ticket)
+            say(
+                dispatcher,
+                tracker,
+                "utter_handoff_after_hours",
+                hours=f"{start:%H:%M}-{end:%H:%M}",
+                back=f"{start:%H:%M}",
+                ticket=ticket,
+            )
             return closing
         position = await off_loop(queue_position, store, ticket)
         minutes = position * int(settings.get("AVERAGE_HANDLING_MINUTES"))
@@ -124,15 +161,16 @@ class ActionHandoffEnded(Action):
     def name(self) -> Text:
         return "action_handoff_ended"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         say(dispatcher, tracker, "utter_handoff_back", agent_name=agent_name(language_of(tracker)))
         ask_rating(dispatcher, tracker)
         return [SlotSet("awaiting_rating", True)]
 
 
 def ask_rating(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    buttons = [{"title": "⭐" * score, "payload": f'/inform{{"rating": {score}}}'} for score in range(1, 6)]  # WeChat numbers buttons: line N is score N
+    buttons = [
+        {"title": "⭐" * score, "payload": f'/inform{{"rating": {score}}}'} for score in range(1, 6)
+    ]  # WeChat numbers buttons: line N is score N
     say(dispatcher, tracker, "utter_ask_rating", buttons=buttons)
 
 
@@ -143,8 +181,7 @@ class ActionSilence(Action):
     def name(self) -> Text:
         return "action_silence"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if tracker.is_paused() or tracker.get_slot("conversation_closed"):
             return []
         last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), None)

@@ -8,6 +8,7 @@ so order ids cannot be enumerated. Wrong digits are counted per order and per
 conversation in the shop store; too many lock the order for a while
 (VERIFY_MAX_FAILURES, VERIFY_LOCK_MINUTES), whatever conversation or channel tries.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -18,18 +19,34 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot import settings
-from bot.actions.common import (entity_value, entity_values, fmt, format_day, format_time, intent_of,
-                                language_of, off_loop, say, shop)
+from bot.actions.common import (
+    entity_value,
+    entity_values,
+    fmt,
+    format_day,
+    format_time,
+    intent_of,
+    language_of,
+    off_loop,
+    say,
+    shop,
+)
 from bot.actions.forms import ShopFormValidation
 from bot.shop import logistics
 from bot.shop.orders import OrderRecord, OrderSourceUnavailable, order_source
 from bot.shop.store import default_store
 
 ORDER_INTENTS = ("check_order_status", "complain_delivery_delay", "change_address", "cancel_order")
-STATUS_RESPONSES = {"unpaid": "utter_order_unpaid", "paid": "utter_order_paid",
-                    "returned": "utter_order_returned", "cancelled": "utter_order_cancelled"}
-CONFIRM_QUESTIONS = {"cancel": ("utter_confirm_cancel", "utter_confirm_cancel_paid"),
-                     "address": ("utter_confirm_address", "utter_confirm_address_remote")}
+STATUS_RESPONSES = {
+    "unpaid": "utter_order_unpaid",
+    "paid": "utter_order_paid",
+    "returned": "utter_order_returned",
+    "cancelled": "utter_order_cancelled",
+}
+CONFIRM_QUESTIONS = {
+    "cancel": ("utter_confirm_cancel", "utter_confirm_cancel_paid"),
+    "address": ("utter_confirm_address", "utter_confirm_address_remote"),
+}
 SF_MAX_KG = 30  # couriers.yml: SF takes items under 30 kg only
 
 
@@ -50,16 +67,19 @@ async def lookup(order_id: str) -> Optional[OrderRecord]:
 
 
 def _limits() -> Dict[str, int]:
-    return {"order": int(settings.get("VERIFY_MAX_FAILURES")),
-            "conversation": int(settings.get("VERIFY_MAX_FAILURES_PER_CONVERSATION")),
-            "minutes": int(settings.get("VERIFY_LOCK_MINUTES"))}
+    return {
+        "order": int(settings.get("VERIFY_MAX_FAILURES")),
+        "conversation": int(settings.get("VERIFY_MAX_FAILURES_PER_CONVERSATION")),
+        "minutes": int(settings.get("VERIFY_LOCK_MINUTES")),
+    }
 
 
 def _lock_minutes(order_id: str, conversation_id: str) -> int:
     limits, store = _limits(), default_store()
-    return max(store.verification_lock_minutes(f"order:{order_id}", limits["order"], limits["minutes"]),
-               store.verification_lock_minutes(f"conversation:{conversation_id}", limits["conversation"],
-                                               limits["minutes"]))
+    return max(
+        store.verification_lock_minutes(f"order:{order_id}", limits["order"], limits["minutes"]),
+        store.verification_lock_minutes(f"conversation:{conversation_id}", limits["conversation"], limits["minutes"]),
+    )
 
 
 class ValidateOrderForm(ShopFormValidation):
@@ -69,8 +89,9 @@ class ValidateOrderForm(ShopFormValidation):
     def name(self) -> Text:
         return "validate_order_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         if tracker.get_slot("order_flow_stopped"):
             return []
         order_id = tracker.get_slot("order_id")
@@ -78,8 +99,9 @@ class ValidateOrderForm(ShopFormValidation):
             return ["order_id"]
         return domain_slots
 
-    async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_order_id(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         """What the customer gave instead of an order id: say what it is, ask again."""
         if not self.requested(tracker, "order_id") or entity_value(tracker, "order_id") or not self.answering(tracker):
             return {}
@@ -93,8 +115,9 @@ class ValidateOrderForm(ShopFormValidation):
             return {}  # something else: the form steps aside and the question is answered
         return {"order_id": None}  # asked again below
 
-    async def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_order_id(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if not value:
             return {"order_id": None}
         order_id = str(value).upper()
@@ -112,8 +135,9 @@ class ValidateOrderForm(ShopFormValidation):
         digits = entity_value(tracker, "phone_last4") or entity_value(tracker, "phone_number")
         return str(digits)[-4:] if digits else None
 
-    async def extract_phone_last4(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_phone_last4(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         together = bool(entity_value(tracker, "order_id"))  # "SO20261114 7704": both at once
         if not (self.requested(tracker, "phone_last4") or together) or not self.answering(tracker):
             return {}
@@ -126,8 +150,9 @@ class ValidateOrderForm(ShopFormValidation):
             return {"phone_last4": None}
         return {}
 
-    async def validate_phone_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_phone_last4(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if not value:
             return {"phone_last4": None}
         order_id = tracker.get_slot("order_id")
@@ -160,8 +185,9 @@ class ActionOrderFollowup(Action):
     def name(self) -> Text:
         return "action_order_followup"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         if tracker.get_slot("order_flow_stopped"):
             return [SlotSet("order_flow_stopped", None)]
         order_id = tracker.get_slot("order_id")
@@ -188,71 +214,140 @@ class ActionOrderFollowup(Action):
             say(dispatcher, tracker, "utter_courier_disclaimer")
         return events
 
-    def tell_status(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord,
-                    with_estimate: bool = True) -> None:
+    def tell_status(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord, with_estimate: bool = True
+    ) -> None:
         language = language_of(tracker)
         dispatch_days = shop().couriers.get("dispatch_days", 2)
         courier = courier_name(order.courier or shop().couriers["default"], language)
         if order.status in ("in_transit", "delayed", "out_for_delivery"):
             scan = (order.scans or [{}])[-1]
-            last_scan = fmt("scan", language, time=format_time(scan["at"], language),
-                            location=scan["location"][language], text=scan["text"][language]) if scan else "-"
+            last_scan = (
+                fmt(
+                    "scan",
+                    language,
+                    time=format_time(scan["at"], language),
+                    location=scan["location"][language],
+                    text=scan["text"][language],
+                )
+                if scan
+                else "-"
+            )
             window = logistics.promised_window(shop(), order)
-            facts = dict(order_id=order.id, state=state_name(order.status, language), courier=courier,
-                         tracking_no=order.tracking_no, last_scan=last_scan)
+            facts = dict(
+                order_id=order.id,
+                state=state_name(order.status, language),
+                courier=courier,
+                tracking_no=order.tracking_no,
+                last_scan=last_scan,
+            )
             if with_estimate and window:
-                say(dispatcher, tracker, "utter_order_shipped", start=format_day(window[0], language),
-                    end=format_day(window[1], language), **facts)
+                say(
+                    dispatcher,
+                    tracker,
+                    "utter_order_shipped",
+                    start=format_day(window[0], language),
+                    end=format_day(window[1], language),
+                    **facts,
+                )
             else:  # past the promised days: the apology that follows says the rest
                 say(dispatcher, tracker, "utter_order_shipped_overdue", **facts)
         elif order.status == "delivered":
-            say(dispatcher, tracker, "utter_order_delivered", order_id=order.id,
-                delivered=format_day(order.delivered_at, language))
+            say(
+                dispatcher,
+                tracker,
+                "utter_order_delivered",
+                order_id=order.id,
+                delivered=format_day(order.delivered_at, language),
+            )
         elif order.status in STATUS_RESPONSES:
-            say(dispatcher, tracker, STATUS_RESPONSES[order.status], order_id=order.id,
-                dispatch_days=dispatch_days, courier=courier)
+            say(
+                dispatcher,
+                tracker,
+                STATUS_RESPONSES[order.status],
+                order_id=order.id,
+                dispatch_days=dispatch_days,
+                courier=courier,
+            )
 
-    async def handle_delay(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord,
-                           overdue: bool) -> List[EventType]:
+    async def handle_delay(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord, overdue: bool
+    ) -> List[EventType]:
         """Facts first (already said), then the shop's disclaimer and what the shop does:
         urge the courier; past the courier's promised days, the complaint sequence."""
         language = language_of(tracker)
         if order.status in ("unpaid", "paid"):
-            say(dispatcher, tracker, "utter_not_shipped_yet", order_id=order.id,
-                dispatch_days=shop().couriers.get("dispatch_days", 2))
+            say(
+                dispatcher,
+                tracker,
+                "utter_not_shipped_yet",
+                order_id=order.id,
+                dispatch_days=shop().couriers.get("dispatch_days", 2),
+            )
             return []
         if order.status not in ("in_transit", "delayed", "out_for_delivery"):
             return []
         courier = courier_name(order.courier, language)
-        common = dict(conversation_id=tracker.sender_id, channel=tracker.get_latest_input_channel(),
-                      language=language, order_id=order.id)
+        common = dict(
+            conversation_id=tracker.sender_id,
+            channel=tracker.get_latest_input_channel(),
+            language=language,
+            order_id=order.id,
+        )
         store = default_store()
         if overdue:
             days_late = max(1, logistics.days_late(shop(), order))
-            ticket = await off_loop(store.open_ticket, kind="delivery_complaint", reason="overdue", category="delay",
-                                    summary=f"{order.id} overdue by {days_late} day(s)", **common)
+            ticket = await off_loop(
+                store.open_ticket,
+                kind="delivery_complaint",
+                reason="overdue",
+                category="delay",
+                summary=f"{order.id} overdue by {days_late} day(s)",
+                **common,
+            )
             position = next(p for p in shop().policies["complaint_policies"] if p["category"] == "delay")
-            say(dispatcher, tracker, "utter_order_overdue", courier=courier, ticket=ticket, days_late=days_late,
-                position=position["position"][language])
+            say(
+                dispatcher,
+                tracker,
+                "utter_order_overdue",
+                courier=courier,
+                ticket=ticket,
+                days_late=days_late,
+                position=position["position"][language],
+            )
             # Past the promised date the delay is a complaint: the remedies come next.
-            return [SlotSet("complaint_category", "delay"), SlotSet("remedies_offered", position["remedies"]),
-                    FollowupAction("remedy_form")]
+            return [
+                SlotSet("complaint_category", "delay"),
+                SlotSet("remedies_offered", position["remedies"]),
+                FollowupAction("remedy_form"),
+            ]
         say(dispatcher, tracker, "utter_courier_disclaimer")
-        ticket = await off_loop(store.open_ticket, kind="urge_courier", reason="customer asked", category="delay",
-                                summary=f"Urge {order.courier} for {order.id}", **common)
+        ticket = await off_loop(
+            store.open_ticket,
+            kind="urge_courier",
+            reason="customer asked",
+            category="delay",
+            summary=f"Urge {order.courier} for {order.id}",
+            **common,
+        )
         say(dispatcher, tracker, "utter_courier_urged", courier=courier, ticket=ticket)
         return []
 
-    def change_address(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       order: OrderRecord) -> List[EventType]:
+    def change_address(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord) -> List[EventType]:
         language = language_of(tracker)
         if order.status in shop().policies["order_rules"]["address_change_allowed_states"]:
             return [SlotSet("new_address", None), FollowupAction("address_form")]
         if order.status in ("cancelled", "returned", "delivered"):
             say(dispatcher, tracker, "utter_order_closed", order_id=order.id, state=state_name(order.status, language))
         else:
-            say(dispatcher, tracker, "utter_address_change_shipped", order_id=order.id,
-                courier=courier_name(order.courier, language), tracking_no=order.tracking_no)
+            say(
+                dispatcher,
+                tracker,
+                "utter_address_change_shipped",
+                order_id=order.id,
+                courier=courier_name(order.courier, language),
+                tracking_no=order.tracking_no,
+            )
         return []
 
     def cancel(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: OrderRecord) -> List[EventType]:
@@ -262,8 +357,13 @@ class ActionOrderFollowup(Action):
         if order.status in ("cancelled", "returned"):
             say(dispatcher, tracker, "utter_order_closed", order_id=order.id, state=state_name(order.status, language))
             return []
-        say(dispatcher, tracker, "utter_cancel_not_possible", order_id=order.id,
-            days=shop().policies["returns"]["no_reason_days"])
+        say(
+            dispatcher,
+            tracker,
+            "utter_cancel_not_possible",
+            order_id=order.id,
+            days=shop().policies["returns"]["no_reason_days"],
+        )
         return []
 
 
@@ -289,15 +389,17 @@ class ValidateAddressForm(ShopFormValidation):
     def name(self) -> Text:
         return "validate_address_form"
 
-    async def extract_new_address(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_new_address(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         address = entity_value(tracker, "address")
         if not self.requested(tracker, "new_address") or not address or not self.answering(tracker):
             return {}
         return {"new_address": str(address).strip()[:300]}
 
-    def validate_new_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+    def validate_new_address(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         # (an extract_ method may only set its own slot; the region is set here)
         return {"new_address": value, "new_address_region": region_in_latest_message(tracker) if value else None}
 
@@ -314,8 +416,7 @@ class ActionConfirmAddress(Action):
     def name(self) -> Text:
         return "action_confirm_address"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         if logistics.zone_of(shop(), tracker.get_slot("new_address_region")) == "unserved":
             language = language_of(tracker)
             region = named(shop().regions.get(tracker.get_slot("new_address_region")), language)
@@ -331,8 +432,9 @@ class ActionAskConfirmed(Action):
     def name(self) -> Text:
         return "action_ask_confirmed"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         order_id = tracker.get_slot("order_id")
         if tracker.get_slot("pending_confirmation") == "cancel":
@@ -347,8 +449,14 @@ class ActionAskConfirmed(Action):
         region_id = tracker.get_slot("new_address_region")
         if logistics.zone_of(shop(), region_id) == "remote":
             option = logistics.standard_option(shop(), region_id)
-            say(dispatcher, tracker, "utter_confirm_address_remote", address=address,
-                courier=named(option.courier, language), surcharge=f"{option.surcharge:g}")
+            say(
+                dispatcher,
+                tracker,
+                "utter_confirm_address_remote",
+                address=address,
+                courier=named(option.courier, language),
+                surcharge=f"{option.surcharge:g}",
+            )
         else:
             say(dispatcher, tracker, "utter_confirm_address", address=address)
         return []
@@ -360,8 +468,9 @@ class ActionResolveConfirmation(Action):
     def name(self) -> Text:
         return "action_resolve_confirmation"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         yes = tracker.get_slot("confirmed") is True
         pending = tracker.get_slot("pending_confirmation")
         order_id = tracker.get_slot("order_id")
@@ -376,15 +485,22 @@ class ActionResolveConfirmation(Action):
             if pending == "cancel":
                 if yes:
                     await off_loop(source.cancel, order_id)
-                    say(dispatcher, tracker, "utter_cancel_done_paid" if order.paid_at else "utter_cancel_done",
-                        order_id=order_id)
+                    say(
+                        dispatcher,
+                        tracker,
+                        "utter_cancel_done_paid" if order.paid_at else "utter_cancel_done",
+                        order_id=order_id,
+                    )
                 else:
                     say(dispatcher, tracker, "utter_cancel_kept", order_id=order_id)
             else:
                 address = tracker.get_slot("new_address")
                 if yes and address:
-                    await off_loop(source.update_address, order_id,
-                                   {"region": tracker.get_slot("new_address_region") or "", "detail": address})
+                    await off_loop(
+                        source.update_address,
+                        order_id,
+                        {"region": tracker.get_slot("new_address_region") or "", "detail": address},
+                    )
                     say(dispatcher, tracker, "utter_address_changed", order_id=order_id, address=address)
                 else:
                     say(dispatcher, tracker, "utter_address_kept", order_id=order_id)
@@ -401,8 +517,9 @@ class ActionShippingInfo(Action):
     def name(self) -> Text:
         return "action_shipping_info"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         data = shop()
         if await self.about_the_order(dispatcher, tracker):
@@ -415,14 +532,21 @@ class ActionShippingInfo(Action):
         region_id = region_in_latest_message(tracker) or tracker.get_slot("region")
         # A courier asked about a moment ago stays under discussion ("能发顺丰吗" … "发四川").
         courier_id = entity_value(tracker, "courier") or (
-            tracker.get_slot("courier") if tracker.get_slot("topic") == "shipping" else None)
+            tracker.get_slot("courier") if tracker.get_slot("topic") == "shipping" else None
+        )
         hurried = bool(entity_values(tracker, "urgency"))
         if courier_id and courier_id != data.couriers["default"]:
             self.answer_for_courier(dispatcher, tracker, courier_id, region_id)
         elif not region_id:
             default = data.courier_table[data.couriers["default"]]
-            say(dispatcher, tracker, "utter_shipping_general", warehouse=data.couriers["warehouse"][language],
-                dispatch_days=data.couriers.get("dispatch_days", 2), courier=named(default, language))
+            say(
+                dispatcher,
+                tracker,
+                "utter_shipping_general",
+                warehouse=data.couriers["warehouse"][language],
+                dispatch_days=data.couriers.get("dispatch_days", 2),
+                courier=named(default, language),
+            )
             if hurried:
                 self.fast_option(dispatcher, tracker, None)
             return events
@@ -436,10 +560,14 @@ class ActionShippingInfo(Action):
 
     @staticmethod
     async def about_the_order(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-        """"How long?" right after the status of a verified order: that order's estimate."""
+        """ "How long?" right after the status of a verified order: that order's estimate."""
         order_id = tracker.get_slot("verified_order")
-        if tracker.get_slot("topic") != "order" or not order_id or order_id != tracker.get_slot("order_id") \
-                or any(entity_values(tracker, e) for e in ("region", "courier", "urgency", "topic")):
+        if (
+            tracker.get_slot("topic") != "order"
+            or not order_id
+            or order_id != tracker.get_slot("order_id")
+            or any(entity_values(tracker, e) for e in ("region", "courier", "urgency", "topic"))
+        ):
             return False
         try:
             order = await lookup(order_id)
@@ -460,12 +588,27 @@ class ActionShippingInfo(Action):
             return False
         standard = logistics.standard_option(data, region_id)
         if zone == "remote":
-            say(dispatcher, tracker, "utter_shipping_remote", region=region, courier=named(standard.courier, language),
-                days_min=standard.days[0], days_max=standard.days[1], surcharge=f"{standard.surcharge:g}",
-                reason=standard.courier.get("reason_short", {}).get(language, ""))
+            say(
+                dispatcher,
+                tracker,
+                "utter_shipping_remote",
+                region=region,
+                courier=named(standard.courier, language),
+                days_min=standard.days[0],
+                days_max=standard.days[1],
+                surcharge=f"{standard.surcharge:g}",
+                reason=standard.courier.get("reason_short", {}).get(language, ""),
+            )
         else:
-            say(dispatcher, tracker, "utter_shipping_region", region=region, courier=named(standard.courier, language),
-                days_min=standard.days[0], days_max=standard.days[1])
+            say(
+                dispatcher,
+                tracker,
+                "utter_shipping_region",
+                region=region,
+                courier=named(standard.courier, language),
+                days_min=standard.days[0],
+                days_max=standard.days[1],
+            )
         return True
 
     def fast_option(self, dispatcher: CollectingDispatcher, tracker: Tracker, region_id: Optional[str]) -> None:
@@ -476,31 +619,48 @@ class ActionShippingInfo(Action):
             fast = logistics.fastest_option(data, region_id)
             standard = logistics.standard_option(data, region_id)
             if fast and fast.courier["id"] != standard.courier["id"]:
-                say(dispatcher, tracker, "utter_shipping_fast", courier=named(fast.courier, language),
-                    region=named(data.regions[region_id], language), days_min=fast.days[0], days_max=fast.days[1],
-                    surcharge=f"{fast.surcharge:g}", reason=fast.courier.get("reason_short", {}).get(language, ""))
+                say(
+                    dispatcher,
+                    tracker,
+                    "utter_shipping_fast",
+                    courier=named(fast.courier, language),
+                    region=named(data.regions[region_id], language),
+                    days_min=fast.days[0],
+                    days_max=fast.days[1],
+                    surcharge=f"{fast.surcharge:g}",
+                    reason=fast.courier.get("reason_short", {}).get(language, ""),
+                )
             return
         fastest = logistics.fastest_courier(data)
-        say(dispatcher, tracker, "utter_shipping_fast_no_region", courier=named(fastest, language),
-            **_ranges(fastest))
+        say(dispatcher, tracker, "utter_shipping_fast_no_region", courier=named(fastest, language), **_ranges(fastest))
 
-    def answer_for_courier(self, dispatcher: CollectingDispatcher, tracker: Tracker, courier_id: str,
-                           region_id: Optional[str]) -> None:
+    def answer_for_courier(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, courier_id: str, region_id: Optional[str]
+    ) -> None:
         """A courier asked by name (SF, EMS): its days and surcharge; the region only if needed."""
         language = language_of(tracker)
         data = shop()
         courier = data.courier_table[courier_id]
         product = data.products.get(tracker.get_slot("product") or "")
         if courier_id == "sf" and product and product["weight_kg"] >= SF_MAX_KG:
-            say(dispatcher, tracker, "utter_shipping_courier_too_big", product=named(product, language),
-                weight=f"{product['weight_kg']:g}", courier=named(courier, language),
-                default=named(data.courier_table[data.couriers["default"]], language))
+            say(
+                dispatcher,
+                tracker,
+                "utter_shipping_courier_too_big",
+                product=named(product, language),
+                weight=f"{product['weight_kg']:g}",
+                courier=named(courier, language),
+                default=named(data.courier_table[data.couriers["default"]], language),
+            )
             return
         reason = courier.get("reason_short", {}).get(language, "")
         if not region_id:
             ranges = _ranges(courier)
-            response = ("utter_shipping_courier_no_region" if ranges["surcharge_max"] != "0"
-                        else "utter_shipping_courier_free_no_region")
+            response = (
+                "utter_shipping_courier_no_region"
+                if ranges["surcharge_max"] != "0"
+                else "utter_shipping_courier_free_no_region"
+            )
             say(dispatcher, tracker, response, courier=named(courier, language), **ranges)
             return
         region = named(data.regions.get(region_id), language)
@@ -511,11 +671,27 @@ class ActionShippingInfo(Action):
         terms = (courier.get("zones") or {}).get(zone)
         if not terms:
             standard = logistics.standard_option(data, region_id)
-            say(dispatcher, tracker, "utter_shipping_courier_unavailable", courier=named(courier, language),
-                region=region, alternative=named(standard.courier, language),
-                days_min=standard.days[0], days_max=standard.days[1])
+            say(
+                dispatcher,
+                tracker,
+                "utter_shipping_courier_unavailable",
+                courier=named(courier, language),
+                region=region,
+                alternative=named(standard.courier, language),
+                days_min=standard.days[0],
+                days_max=standard.days[1],
+            )
             return
         surcharge = float(terms.get("surcharge", 0))
         response = "utter_shipping_courier_surcharge" if surcharge else "utter_shipping_courier_free"
-        say(dispatcher, tracker, response, courier=named(courier, language), region=region,
-            days_min=terms["days"][0], days_max=terms["days"][1], surcharge=f"{surcharge:g}", reason=reason)
+        say(
+            dispatcher,
+            tracker,
+            response,
+            courier=named(courier, language),
+            region=region,
+            days_min=terms["days"][0],
+            days_max=terms["days"][1],
+            surcharge=f"{surcharge:g}",
+            reason=reason,
+        )

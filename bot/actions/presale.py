@@ -6,6 +6,7 @@ capacity, …), `need`, `colour`, `rank` ("the cheapest"), `ordinal` ("the secon
 `other_product` (things the shop does not sell). The products under discussion carry
 over: the `product` slot, and `candidates`, the products the bot listed last.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,15 +17,34 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import (entity_value, entity_values, fmt, format_day, intent_of, join, language_of,
-                                latest_text, off_loop, say, shop, shop_now, user_turns)
+from bot.actions.common import (
+    entity_value,
+    entity_values,
+    fmt,
+    format_day,
+    intent_of,
+    join,
+    language_of,
+    latest_text,
+    off_loop,
+    say,
+    shop,
+    shop_now,
+    user_turns,
+)
 from bot.actions.forms import ShopFormValidation
 from bot.shop import catalog
 from bot.shop.store import default_store
 
 MAX_CHOICES = 5
-CHOICE_RESPONSES = ("utter_which_product", "utter_category_products", "utter_recommend", "utter_recommend_refined",
-                    "utter_recommend_closest_budget", "utter_recommend_closest_needs")
+CHOICE_RESPONSES = (
+    "utter_which_product",
+    "utter_category_products",
+    "utter_recommend",
+    "utter_recommend_refined",
+    "utter_recommend_closest_budget",
+    "utter_recommend_closest_needs",
+)
 
 
 def today() -> dt.date:
@@ -32,13 +52,26 @@ def today() -> dt.date:
 
 
 def choice_buttons(products: List[Dict[str, Any]], language: str) -> List[Dict[str, str]]:
-    return [{"title": fmt("button_price", language, name=catalog.name(p, language), price=f"{p['price']:g}"),
-             "payload": f'/inform{{"product":"{p["id"]}"}}'} for p in products[:MAX_CHOICES]]
+    return [
+        {
+            "title": fmt("button_price", language, name=catalog.name(p, language), price=f"{p['price']:g}"),
+            "payload": f'/inform{{"product":"{p["id"]}"}}',
+        }
+        for p in products[:MAX_CHOICES]
+    ]
 
 
 def promotion_lines(promotions: List[Dict[str, Any]], language: str) -> str:
-    return "\n".join(fmt("promotion", language, name=p["name"][language], text=p["summary"][language],
-                         until=format_day(catalog._date(p["valid_to"]), language)) for p in promotions)
+    return "\n".join(
+        fmt(
+            "promotion",
+            language,
+            name=p["name"][language],
+            text=p["summary"][language],
+            until=format_day(catalog._date(p["valid_to"]), language),
+        )
+        for p in promotions
+    )
 
 
 def candidates(tracker: Tracker) -> List[Dict[str, Any]]:
@@ -70,8 +103,9 @@ class ActionProductInfo(Action):
     def name(self) -> Text:
         return "action_product_info"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         data = shop()
         question = self.question(tracker)
@@ -79,30 +113,49 @@ class ActionProductInfo(Action):
         events: List[EventType] = [SlotSet("topic", "product")]
         if not products:
             if entity_values(tracker, "other_product") and not entity_values(tracker, "category"):
-                say(dispatcher, tracker, "utter_not_carried",
-                    categories=join([c["name"][language] for c in data.categories.values()], language))
+                say(
+                    dispatcher,
+                    tracker,
+                    "utter_not_carried",
+                    categories=join([c["name"][language] for c in data.categories.values()], language),
+                )
                 return events
             say(dispatcher, tracker, "utter_ask_which_product")
             return events + [SlotSet("pending_question", question), SlotSet("candidates", [])]
         if len(products) > 1:
             category = entity_value(tracker, "category")
             if listed and category:
-                say(dispatcher, tracker, "utter_category_products", category=data.categories[category]["name"][language],
-                    buttons=choice_buttons(products, language))
+                say(
+                    dispatcher,
+                    tracker,
+                    "utter_category_products",
+                    category=data.categories[category]["name"][language],
+                    buttons=choice_buttons(products, language),
+                )
                 question = {**question, "open": False}  # "do you sell lamps?" is answered by the list
             else:
                 say(dispatcher, tracker, "utter_which_product", buttons=choice_buttons(products, language))
-            return events + [SlotSet("pending_question", question),
-                             SlotSet("candidates", [p["id"] for p in products[:MAX_CHOICES]])]
+            return events + [
+                SlotSet("pending_question", question),
+                SlotSet("candidates", [p["id"] for p in products[:MAX_CHOICES]]),
+            ]
         product = products[0]
         # The question stays: "不是这个，是白色那款" asks it again about another product.
-        events += [SlotSet("product", product["id"]), SlotSet("category", product["category"]),
-                   SlotSet("pending_question", question)]
+        events += [
+            SlotSet("product", product["id"]),
+            SlotSet("category", product["category"]),
+            SlotSet("pending_question", question),
+        ]
         facts = [catalog.fact(data, product, a, language) for a in question["attributes"]]
         known = [f for f in facts if f]
         if known:
-            say(dispatcher, tracker, "utter_product_facts", product=catalog.name(product, language),
-                facts="\n".join(known))
+            say(
+                dispatcher,
+                tracker,
+                "utter_product_facts",
+                product=catalog.name(product, language),
+                facts="\n".join(known),
+            )
         if len(known) < len(facts) or (not facts and question["open"]):
             await self.record_unanswered(dispatcher, tracker, product, question["text"])
         elif not facts:
@@ -119,8 +172,12 @@ class ActionProductInfo(Action):
         pending = tracker.get_slot("pending_question")
         if not attributes and (selecting or intent_of(tracker) == "inform") and isinstance(pending, dict):
             return pending
-        is_open = (bool(entity_values(tracker, "question")) and not attributes and not selecting
-                   and "availability" not in entity_values(tracker, "attribute"))
+        is_open = (
+            bool(entity_values(tracker, "question"))
+            and not attributes
+            and not selecting
+            and "availability" not in entity_values(tracker, "attribute")
+        )
         return {"attributes": attributes, "text": latest_text(tracker)[:2000], "open": is_open}
 
     @staticmethod
@@ -158,14 +215,20 @@ class ActionProductInfo(Action):
     def overview(self, dispatcher: CollectingDispatcher, tracker: Tracker, product: Dict[str, Any]) -> None:
         language = language_of(tracker)
         facts = [catalog.fact(shop(), product, a, language) for a in catalog.OVERVIEW]
-        say(dispatcher, tracker, "utter_product_overview", product=catalog.name(product, language),
-            facts="\n".join(f for f in facts if f))
+        say(
+            dispatcher,
+            tracker,
+            "utter_product_overview",
+            product=catalog.name(product, language),
+            facts="\n".join(f for f in facts if f),
+        )
         promotions = catalog.promotions_for(shop(), today(), [product])
         if promotions:
             say(dispatcher, tracker, "utter_promotion_applies", promotions=promotion_lines(promotions[:2], language))
 
-    async def record_unanswered(self, dispatcher: CollectingDispatcher, tracker: Tracker, product: Dict[str, Any],
-                                question: str) -> None:
+    async def record_unanswered(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, product: Dict[str, Any], question: str
+    ) -> None:
         """Seed 002 客服职责: what the knowledge base lacks is recorded and passed on."""
         language = language_of(tracker)
         await off_loop(default_store().record_unanswered, tracker.sender_id, language, question, product["id"])
@@ -179,10 +242,12 @@ class ValidateRecommendationForm(ShopFormValidation):
     def name(self) -> Text:
         return "validate_recommendation_form"
 
-    async def extract_rec_category(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> Dict[Text, Any]:
-        if not self.answering(tracker) or (tracker.get_slot("rec_category")
-                                           and not self.requested(tracker, "rec_category")):
+    async def extract_rec_category(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if not self.answering(tracker) or (
+            tracker.get_slot("rec_category") and not self.requested(tracker, "rec_category")
+        ):
             return {}  # known already: a product named now is a question about it, not a new kind
         products = [shop().products[p] for p in entity_values(tracker, "product") if p in shop().products]
         category = entity_value(tracker, "category")
@@ -196,13 +261,18 @@ class ValidateRecommendationForm(ShopFormValidation):
             return {"rec_category": "any"}
         if entity_values(tracker, "other_product"):
             language = language_of(tracker)
-            say(dispatcher, tracker, "utter_not_carried",
-                categories=join([c["name"][language] for c in shop().categories.values()], language))
+            say(
+                dispatcher,
+                tracker,
+                "utter_not_carried",
+                categories=join([c["name"][language] for c in shop().categories.values()], language),
+            )
             return {"rec_category": None}
         return {}
 
-    async def extract_budget(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_budget(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         budget = entity_value(tracker, "budget")
         if budget:
             return {"budget": budget}
@@ -243,18 +313,22 @@ class ActionRecommend(Action):
     def name(self) -> Text:
         return "action_recommend"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         messages = recommendation_messages(tracker)
         products = [p for p in mentioned(messages, "product") if p in shop().products]
-        context = {"category": tracker.get_slot("rec_category"), "budget": tracker.get_slot("budget"),
-                   "needs": mentioned(messages, "need"), "like": products[0] if products else None}
+        context = {
+            "category": tracker.get_slot("rec_category"),
+            "budget": tracker.get_slot("budget"),
+            "needs": mentioned(messages, "need"),
+            "like": products[0] if products else None,
+        }
         reset = [SlotSet("rec_category", None), SlotSet("budget", None)]
         return reset + recommend(dispatcher, tracker, context, refined=False)
 
 
-def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, context: Dict[str, Any],
-              refined: bool) -> List[EventType]:
+def recommend(
+    dispatcher: CollectingDispatcher, tracker: Tracker, context: Dict[str, Any], refined: bool
+) -> List[EventType]:
     """Say the picks for `context` ({category, budget, needs, like}); remember them."""
     language = language_of(tracker)
     data = shop()
@@ -266,8 +340,10 @@ def recommend(dispatcher: CollectingDispatcher, tracker: Tracker, context: Dict[
     if not picks.products:
         say(dispatcher, tracker, "utter_recommend_nothing")
         return events
-    lines = "\n".join(fmt("numbered", language, number=i + 1, text=reason(p, budget, needs, language))
-                      for i, p in enumerate(picks.products))
+    lines = "\n".join(
+        fmt("numbered", language, number=i + 1, text=reason(p, budget, needs, language))
+        for i, p in enumerate(picks.products)
+    )
     buttons = choice_buttons(picks.products, language)
     if picks.relaxed:
         response = "utter_recommend_closest_budget" if picks.relaxed == "budget" else "utter_recommend_closest_needs"
@@ -299,8 +375,7 @@ class ActionPromotions(Action):
     def name(self) -> Text:
         return "action_promotions"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         if "gift" in entity_values(tracker, "topic"):
             say(dispatcher, tracker, "utter_gifts", gifts=shop().pricing_policy["gifts"][language])
@@ -319,15 +394,16 @@ class ActionBargain(Action):
     def name(self) -> Text:
         return "action_bargain"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         policy = shop().pricing_policy
         product = shop().products.get(tracker.get_slot("product") or "")
-        promotions = (catalog.promotions_for(shop(), today(), [product]) if product
-                      else catalog.valid_promotions(shop(), today()))[:3]
-        times = sum(1 for e in user_turns(tracker)
-                    if ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "bargain")
+        promotions = (
+            catalog.promotions_for(shop(), today(), [product]) if product else catalog.valid_promotions(shop(), today())
+        )[:3]
+        times = sum(
+            1 for e in user_turns(tracker) if ((e.get("parse_data") or {}).get("intent") or {}).get("name") == "bargain"
+        )
         lines = promotion_lines(promotions, language) or "-"
         if times <= 1:
             say(dispatcher, tracker, "utter_bargain", statement=policy["statement_short"][language], promotions=lines)

@@ -1,5 +1,6 @@
 """Short answers whose meaning depends on what is open: "yes", "no", or a bare piece of
 information (a product name, an order id, a colour, a budget, a region, a rating)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -37,8 +38,9 @@ class ActionAnswerYesNo(Action):
     def name(self) -> Text:
         return "action_answer_yes_no"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         yes = intent_of(tracker) == "affirm"
         asked = last_bot_response(tracker)
         if yes and asked in OFFERS_HUMAN:
@@ -53,8 +55,9 @@ class ActionRouteInform(Action):
     def name(self) -> Text:
         return "action_route_inform"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         if tracker.get_slot("awaiting_rating"):
             rating = rating_in(tracker)
             if rating:
@@ -64,11 +67,18 @@ class ActionRouteInform(Action):
                 return [SlotSet("awaiting_rating", False), SlotSet("conversation_closed", True)]
         topic = tracker.get_slot("topic")
         context = tracker.get_slot("rec_context")
-        if isinstance(context, dict) and topic == "recommendation" and not entity_values(tracker, "product") and (
-                entity_values(tracker, "need") or entity_value(tracker, "budget")):
+        if (
+            isinstance(context, dict)
+            and topic == "recommendation"
+            and not entity_values(tracker, "product")
+            and (entity_values(tracker, "need") or entity_value(tracker, "budget"))
+        ):
             # "for my mum" / "under 300" after the picks: the same request, refined.
-            refined = dict(context, needs=entity_values(tracker, "need") or context.get("needs") or [],
-                           budget=entity_value(tracker, "budget") or context.get("budget"))
+            refined = dict(
+                context,
+                needs=entity_values(tracker, "need") or context.get("needs") or [],
+                budget=entity_value(tracker, "budget") or context.get("budget"),
+            )
             return recommend(dispatcher, tracker, refined, refined=bool(entity_values(tracker, "need")))
         if any(entity_values(tracker, e) for e in PICKING) or entity_values(tracker, "attribute"):
             return await ActionProductInfo().run(dispatcher, tracker, domain)
@@ -79,7 +89,9 @@ class ActionRouteInform(Action):
             if tracking:
                 say(dispatcher, tracker, "utter_tracking_not_order_id", value=tracking)
             # An order id on its own: the customer wants to know about that order.
-            return [SlotSet("order_purpose", tracker.get_slot("order_purpose") or "status"),
-                    FollowupAction("order_form")]
+            return [
+                SlotSet("order_purpose", tracker.get_slot("order_purpose") or "status"),
+                FollowupAction("order_form"),
+            ]
         say(dispatcher, tracker, "utter_inform_no_context")
         return []

@@ -5,6 +5,7 @@ refund by the policy), price protection.
 A `topic` entity (price protection, return shipping, exchange, repair, …) picks the
 answer within an intent: "能换个颜色吗" is a return question answered with the exchange rules.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -21,12 +22,16 @@ class ActionPaymentMethods(Action):
     def name(self) -> Text:
         return "action_payment_methods"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         payment = shop().info["payment"]
-        say(dispatcher, tracker, "utter_payment_methods", methods=join(payment["methods"][language], language),
-            note=payment["note"][language])
+        say(
+            dispatcher,
+            tracker,
+            "utter_payment_methods",
+            methods=join(payment["methods"][language], language),
+            note=payment["note"][language],
+        )
         return []
 
 
@@ -34,8 +39,7 @@ class ActionInvoicePolicy(Action):
     def name(self) -> Text:
         return "action_invoice_policy"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         say(dispatcher, tracker, "utter_invoice_policy", invoice=shop().info["invoice"][language_of(tracker)])
         return []
 
@@ -46,8 +50,7 @@ class ActionReturnPolicy(Action):
     def name(self) -> Text:
         return "action_return_policy"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         returns = shop().policies["returns"]
         topics = entity_values(tracker, "topic")
@@ -60,8 +63,13 @@ class ActionReturnPolicy(Action):
         elif "exchange" in topics:
             say(dispatcher, tracker, "utter_exchange_policy", details=returns["exchange"][language])
         else:
-            say(dispatcher, tracker, "utter_return_policy", days=returns["no_reason_days"],
-                summary=returns["summary"][language])
+            say(
+                dispatcher,
+                tracker,
+                "utter_return_policy",
+                days=returns["no_reason_days"],
+                summary=returns["summary"][language],
+            )
         return []
 
 
@@ -69,11 +77,15 @@ class ActionPriceProtection(Action):
     def name(self) -> Text:
         return "action_price_protection"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         policy = shop().pricing_policy
-        say(dispatcher, tracker, "utter_price_protection", days=policy["price_protection_days"],
-            details=policy["price_protection"][language_of(tracker)])
+        say(
+            dispatcher,
+            tracker,
+            "utter_price_protection",
+            days=policy["price_protection_days"],
+            details=policy["price_protection"][language_of(tracker)],
+        )
         return []
 
 
@@ -84,8 +96,7 @@ class ActionAfterSalesInfo(Action):
     def name(self) -> Text:
         return "action_after_sales_info"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = language_of(tracker)
         data = shop()
         topics = entity_values(tracker, "topic")
@@ -94,14 +105,27 @@ class ActionAfterSalesInfo(Action):
             category = data.categories[product["category"]]
             tips = product.get("troubleshooting") or category.get("troubleshooting")
             if tips:
-                say(dispatcher, tracker, "utter_fault_tips", product=catalog.name(product, language),
-                    tips="\n".join(f"• {tip}" for tip in tips[language]))
-            say(dispatcher, tracker, "utter_fault_options",
-                options=data.policies["after_sales"]["fault_options"][language])
+                say(
+                    dispatcher,
+                    tracker,
+                    "utter_fault_tips",
+                    product=catalog.name(product, language),
+                    tips="\n".join(f"• {tip}" for tip in tips[language]),
+                )
+            say(
+                dispatcher,
+                tracker,
+                "utter_fault_options",
+                options=data.policies["after_sales"]["fault_options"][language],
+            )
             return [SlotSet("product", product["id"]), SlotSet("complaint_category", "quality")]
         if "installation_booking" in topics:
-            say(dispatcher, tracker, "utter_installation_booking",
-                details=data.policies["after_sales"]["installation_booking"][language])
+            say(
+                dispatcher,
+                tracker,
+                "utter_installation_booking",
+                details=data.policies["after_sales"]["installation_booking"][language],
+            )
         elif "repair" in topics:
             say(dispatcher, tracker, "utter_repair_policy", details=data.policies["after_sales"]["repair"][language])
         elif "exchange" in topics or "refund_progress" in topics or "freight_insurance" in topics:

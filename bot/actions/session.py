@@ -1,6 +1,7 @@
 """Session start: a new visit starts clean. Only the customer's language carries over
 (from the previous session, or preset by the channel, e.g. the website's page language);
 an old verification, an open form or a goodbye never leak into a new visit."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -18,8 +19,7 @@ class ActionSessionStart(Action):
     def name(self) -> Text:
         return "action_session_start"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         events: List[Dict[Text, Any]] = [SessionStarted()]
         events += [SlotSet(key, tracker.get_slot(key)) for key in CARRIED_OVER if tracker.get_slot(key) is not None]
         metadata = tracker.get_slot("session_started_metadata") or {}

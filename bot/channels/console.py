@@ -10,6 +10,7 @@ untrusted and the console can speak for the shop:
 - pages carry a strict Content-Security-Policy (no inline script) and the page's script
   renders customer text with textContent only (bot/web/agent/console.js).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,10 @@ LOGIN_COOKIE = "agent_login_csrf"
 SESSION_SECONDS = 12 * 3600
 MAX_REPLY = 2000
 MAX_TRANSCRIPT = 200
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 # Agent-facing messages, both languages at once (the console has no language switch).
 MESSAGES = {
@@ -61,7 +64,9 @@ MESSAGES = {
     "no_ticket": "没有这个会话 / No such conversation.",
     "not_waiting": "该会话已被接入或已结束 / Already claimed or ended.",
     "not_active": "请先接入该会话 / Claim the conversation first.",
-    "window_closed": "微信48小时回复期已过，需客户先发消息 / WeChat's 48-hour window is over; the customer must write first.",
+    "window_closed": (
+        "微信48小时回复期已过，需客户先发消息 / WeChat's 48-hour window is over; the customer must write first."
+    ),
     "not_delivered": "消息未送达，请重试 / Not delivered; please retry.",
     "resume_failed": "会话已结束，但机器人未能恢复 / Ended, but the bot could not resume.",
 }
@@ -72,6 +77,7 @@ def _error(status: int, key: str) -> HTTPResponse:
 
 
 # Session cookie --------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _fallback_secret() -> str:
@@ -88,8 +94,9 @@ def _sign(value: str) -> str:
 
 
 def make_session(username: str) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps(
-        {"u": username, "n": secrets.token_urlsafe(16), "t": int(time.time())}).encode()).decode()
+    payload = base64.urlsafe_b64encode(
+        json.dumps({"u": username, "n": secrets.token_urlsafe(16), "t": int(time.time())}).encode()
+    ).decode()
     return f"{payload}.{_sign(payload)}"
 
 
@@ -157,14 +164,19 @@ def login_required(page: bool = False) -> Callable[[Handler], Handler]:
 
 # Tickets ---------------------------------------------------------------------------
 
+
 def _iso(value: Any) -> Any:
     return value.isoformat() + "Z" if isinstance(value, dt.datetime) else value
 
 
 def _open_tickets() -> List[Ticket]:
     with default_store().session() as session:
-        return list(session.query(Ticket).filter(Ticket.kind == "handoff", Ticket.status.in_(("waiting", "active")))
-                    .order_by(Ticket.id).limit(100))
+        return list(
+            session.query(Ticket)
+            .filter(Ticket.kind == "handoff", Ticket.status.in_(("waiting", "active")))
+            .order_by(Ticket.id)
+            .limit(100)
+        )
 
 
 def _get_ticket(ticket_id: int) -> Optional[Ticket]:
@@ -175,9 +187,11 @@ def _get_ticket(ticket_id: int) -> Optional[Ticket]:
 def _move(ticket_id: int, from_status: str, **values: Any) -> bool:
     """Change a hand-off ticket only if it is still in `from_status` (two agents, one ticket)."""
     with default_store().session() as session:
-        changed = (session.query(Ticket)
-                   .filter(Ticket.id == ticket_id, Ticket.kind == "handoff", Ticket.status == from_status)
-                   .update({**values, Ticket.updated_at: now()}, synchronize_session=False))
+        changed = (
+            session.query(Ticket)
+            .filter(Ticket.id == ticket_id, Ticket.kind == "handoff", Ticket.status == from_status)
+            .update({**values, Ticket.updated_at: now()}, synchronize_session=False)
+        )
         return changed == 1
 
 
@@ -278,8 +292,9 @@ class AgentConsole(InputChannel):
                 return _login_page(secrets.token_urlsafe(16), MESSAGES["bad_login"], 401)
             result = response.redirect("/agent/", status=303)
             result.cookies[COOKIE] = make_session(username)
-            result.cookies[COOKIE].update({"httponly": True, "samesite": "Strict", "path": "/agent",
-                                           "max-age": SESSION_SECONDS})
+            result.cookies[COOKIE].update(
+                {"httponly": True, "samesite": "Strict", "path": "/agent", "max-age": SESSION_SECONDS}
+            )
             return result
 
         @console.get("/console.css")
@@ -359,8 +374,9 @@ class AgentConsole(InputChannel):
             if not await asyncio.to_thread(_move, ticket_id, "active", status="closed", closed_at=now()):
                 return _error(409, "not_active")
             try:
-                await conversations.trigger(request.app, ticket.conversation_id, conversations.HANDOFF_ENDED,
-                                            resume=True)
+                await conversations.trigger(
+                    request.app, ticket.conversation_id, conversations.HANDOFF_ENDED, resume=True
+                )
             except Exception:
                 logger.exception("could not resume %s", ticket.conversation_id)
                 return _error(502, "resume_failed")

@@ -7,6 +7,7 @@ customer's own channel (the socket.io room of the widget, the WeChat API, ...).
 Every change holds the conversation's lock, as Rasa's own message handling does, so an
 agent reply never interleaves with a customer message being processed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,14 @@ def transcript(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
             lines.append({"sender": "customer", "text": event.text, "at": event.timestamp})
         elif isinstance(event, BotUttered) and event.text:
             agent = (event.metadata or {}).get("agent")
-            lines.append({"sender": "agent" if agent else "bot", "text": event.text,
-                          "at": event.timestamp, **({"agent": agent} if agent else {})})
+            lines.append(
+                {
+                    "sender": "agent" if agent else "bot",
+                    "text": event.text,
+                    "at": event.timestamp,
+                    **({"agent": agent} if agent else {}),
+                }
+            )
     return lines
 
 
@@ -66,8 +73,9 @@ async def record_agent_message(app: Any, conversation_id: str, text: str, agent_
         await agent.processor.save_tracker(tracker)
 
 
-async def trigger(app: Any, conversation_id: str, intent: str, resume: bool = False,
-                  unless_paused: bool = False) -> bool:
+async def trigger(
+    app: Any, conversation_id: str, intent: str, resume: bool = False, unless_paused: bool = False
+) -> bool:
     """Run the external intent `intent` for the conversation; its answers go to the customer.
 
     resume: append ConversationResumed first (the agent ended the hand-off).
@@ -90,8 +98,7 @@ async def trigger(app: Any, conversation_id: str, intent: str, resume: bool = Fa
         if not known:
             await agent.processor.save_tracker(tracker)  # resumed, even if nothing is said
             return False
-        await agent.processor.trigger_external_user_uttered(
-            intent, None, tracker, output_channel_for(app, tracker))
+        await agent.processor.trigger_external_user_uttered(intent, None, tracker, output_channel_for(app, tracker))
     return True
 
 
@@ -99,5 +106,7 @@ def _may_nudge(tracker: DialogueStateTracker) -> bool:
     if not tracker.events or tracker.is_paused() or tracker.get_slot("conversation_closed"):
         return False
     # "In the middle of a conversation": the customer typed something (not a widget payload).
-    return any(isinstance(e, UserUttered) and e.text and not e.text.startswith("/") and not is_external(e)
-               for e in tracker.applied_events())
+    return any(
+        isinstance(e, UserUttered) and e.text and not e.text.startswith("/") and not is_external(e)
+        for e in tracker.applied_events()
+    )

@@ -5,6 +5,7 @@ so the bot answers in the page's language from the first message. The widget's
 JavaScript is the npm package installed by `make setup` in bot/web/node_modules.
 Registered in credentials.yml as an input channel only to get its routes served.
 """
+
 from __future__ import annotations
 
 import html
@@ -23,12 +24,28 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 WIDGET = WEB / "node_modules" / "rasa-webchat" / "lib" / "index.js"
 
 TEXTS = {
-    "zh": {"title": "安家优品 · 全部商品", "switch": "English", "switch_lang": "en", "price": "¥{price}",
-           "chat_title": "安家优品客服", "chat_subtitle": "在线客服 小安", "hint": "请输入您的问题…",
-           "connecting": "正在连接客服…", "no_widget": "聊天组件未安装，请运行 make setup。"},
-    "en": {"title": "Anjia Home · All products", "switch": "中文", "switch_lang": "zh", "price": "CNY {price}",
-           "chat_title": "Anjia Home support", "chat_subtitle": "Ann, online assistant", "hint": "Type your question…",
-           "connecting": "Connecting…", "no_widget": "The chat widget is not installed; run make setup."},
+    "zh": {
+        "title": "安家优品 · 全部商品",
+        "switch": "English",
+        "switch_lang": "en",
+        "price": "¥{price}",
+        "chat_title": "安家优品客服",
+        "chat_subtitle": "在线客服 小安",
+        "hint": "请输入您的问题…",
+        "connecting": "正在连接客服…",
+        "no_widget": "聊天组件未安装，请运行 make setup。",
+    },
+    "en": {
+        "title": "Anjia Home · All products",
+        "switch": "中文",
+        "switch_lang": "zh",
+        "price": "CNY {price}",
+        "chat_title": "Anjia Home support",
+        "chat_subtitle": "Ann, online assistant",
+        "hint": "Type your question…",
+        "connecting": "Connecting…",
+        "no_widget": "The chat widget is not installed; run make setup.",
+    },
 }
 
 
@@ -46,7 +63,9 @@ def render_shop(language: str) -> str:
         cards = "".join(
             f'<li class="product"><h3>{e(p["name"][language])}</h3>'
             f'<p class="price">{e(t["price"].format(price=p["price"]))}</p></li>'
-            for p in shop.products.values() if p["category"] == category_id)
+            for p in shop.products.values()
+            if p["category"] == category_id
+        )
         sections.append(f'<section><h2>{e(category["name"][language])}</h2><ul class="products">{cards}</ul></section>')
     # The widget's settings travel in data-* attributes: shop.js reads them, no inline script.
     chat = {k: t[k] for k in ("chat_title", "chat_subtitle", "hint", "connecting")}
@@ -88,8 +107,9 @@ class ShopPages(InputChannel):
         @pages.get("/webchat.js")
         async def widget(_: Request) -> HTTPResponse:
             if not WIDGET.exists():
-                return response.text("// rasa-webchat is not installed: run `make setup`\n", status=404,
-                                     content_type="text/javascript")
+                return response.text(
+                    "// rasa-webchat is not installed: run `make setup`\n", status=404, content_type="text/javascript"
+                )
             return await response.file(str(WIDGET), mime_type="text/javascript; charset=utf-8")
 
         @pages.get("/shop.js")

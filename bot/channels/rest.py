@@ -4,6 +4,7 @@ Rasa's RestInput answers a JSON array or an empty body with a 500 and files a me
 without `sender` under the shared "default" conversation. Here both are a clear 400.
 The URL stays /webhooks/rest/webhook.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Text

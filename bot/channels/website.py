@@ -15,6 +15,7 @@ On top of Rasa's channel it:
 Replacing Rasa's `user_uttered` handler (in `blueprint` below) relies on Rasa internals:
 it is listed in bot/patches.py, which names its tests.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,13 @@ class SilenceTimers:
     """One asyncio task per conversation, armed when the bot speaks, cancelled when the
     customer does. A conversation gets at most two silence triggers in a row."""
 
-    def __init__(self, nudge_seconds: float, close_seconds: float,
-                 fire: Callable[[str], Awaitable[bool]], limit: int = MAX_TIMERS) -> None:
+    def __init__(
+        self,
+        nudge_seconds: float,
+        close_seconds: float,
+        fire: Callable[[str], Awaitable[bool]],
+        limit: int = MAX_TIMERS,
+    ) -> None:
         self.nudge_seconds = nudge_seconds
         self.close_seconds = close_seconds
         self.fire = fire
@@ -69,8 +75,7 @@ class SilenceTimers:
             logger.warning("%d silence timers running; not watching %s", self.limit, conversation_id)
             return
         delay = self.close_seconds if count else self.nudge_seconds
-        self.tasks[conversation_id] = asyncio.get_running_loop().create_task(
-            self._wait(conversation_id, delay))
+        self.tasks[conversation_id] = asyncio.get_running_loop().create_task(self._wait(conversation_id, delay))
 
     async def _wait(self, conversation_id: str, delay: float) -> None:
         try:
@@ -148,8 +153,9 @@ class WebsiteInput(SocketIOInput):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.app: Any = None  # the Sanic app, known once the server starts
-        self.timers = SilenceTimers(float(settings.get("SILENCE_NUDGE_SECONDS")),
-                                    float(settings.get("SILENCE_CLOSE_SECONDS")), self._silence)
+        self.timers = SilenceTimers(
+            float(settings.get("SILENCE_NUDGE_SECONDS")), float(settings.get("SILENCE_CLOSE_SECONDS")), self._silence
+        )
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         if self.sio is None:
@@ -165,8 +171,7 @@ class WebsiteInput(SocketIOInput):
     async def _silence(self, conversation_id: str) -> bool:
         if self.app is None:
             return False
-        return await conversations.trigger(self.app, conversation_id, conversations.SILENCE,
-                                           unless_paused=True)
+        return await conversations.trigger(self.app, conversation_id, conversations.SILENCE, unless_paused=True)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
@@ -187,9 +192,15 @@ class WebsiteInput(SocketIOInput):
             if not isinstance(message, str) or len(message) > MAX_MESSAGE_LENGTH:
                 return
             self.timers.customer_spoke(session_id)
-            await on_new_message(UserMessage(
-                message, self.get_output_channel(), session_id, input_channel=self.name(),
-                metadata=page_metadata(data, self.metadata_key)))
+            await on_new_message(
+                UserMessage(
+                    message,
+                    self.get_output_channel(),
+                    session_id,
+                    input_channel=self.name(),
+                    metadata=page_metadata(data, self.metadata_key),
+                )
+            )
 
         @blueprint.listener("after_server_start")
         async def keep_app(app: Any, _: Any) -> None:

@@ -15,6 +15,7 @@ through the customer-service API (bot.channels.wechat_api). A message is one `Tu
 keyed by MsgId (events: FromUserName + CreateTime): retries join the running turn
 instead of starting a second bot run, and exactly one of them, or the API, delivers it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,19 +49,21 @@ MAX_OPENID_LENGTH = 128
 # Customer-facing texts the bot's domain has no response for (the channel answers them).
 NON_TEXT_NOTE = {
     "zh": "您好，非常抱歉，我目前只能阅读文字消息，暂时看不到图片、语音、视频、位置和链接的内容。"
-          "请您用文字描述一下问题，我马上为您处理；如需人工客服，请回复“转人工”。",
+    "请您用文字描述一下问题，我马上为您处理；如需人工客服，请回复“转人工”。",
     "en": "Sorry, I can only read text messages for now, so I can't see images, voice messages, "
-          "videos, locations or links. Please type your question and I'll help right away; "
-          "if you'd like to talk to a person, reply \"human agent\".",
+    "videos, locations or links. Please type your question and I'll help right away; "
+    'if you\'d like to talk to a person, reply "human agent".',
 }
 BUSY_NOTE = {
     "zh": "非常抱歉，系统暂时有些繁忙，没能处理您的消息。请您稍后再发送一次，感谢您的耐心。",
     "en": "I'm sorry, the system is briefly busy and couldn't handle your message. "
-          "Please send it again in a moment; thank you for your patience.",
+    "Please send it again in a moment; thank you for your patience.",
 }
-NOT_CONFIGURED = ("WeChat is not configured on this server: set WECHAT_TOKEN (and WECHAT_APP_ID, "
-                  "WECHAT_APP_SECRET, WECHAT_AES_KEY, WECHAT_MODE) in .env. "
-                  "本服务器尚未配置微信公众号。")
+NOT_CONFIGURED = (
+    "WeChat is not configured on this server: set WECHAT_TOKEN (and WECHAT_APP_ID, "
+    "WECHAT_APP_SECRET, WECHAT_AES_KEY, WECHAT_MODE) in .env. "
+    "本服务器尚未配置微信公众号。"
+)
 
 
 def bilingual(texts: Dict[str, str], language: Optional[str]) -> str:
@@ -81,17 +84,24 @@ class WeChatConfig:
 
     @classmethod
     def from_settings(cls) -> "WeChatConfig":
-        config = cls(token=settings.get("WECHAT_TOKEN"), app_id=settings.get("WECHAT_APP_ID"),
-                     app_secret=settings.get("WECHAT_APP_SECRET"), aes_key=settings.get("WECHAT_AES_KEY"),
-                     mode=settings.get("WECHAT_MODE").lower(), api_base=settings.get("WECHAT_API_BASE"),
-                     timestamp_window=float(settings.get("WECHAT_TIMESTAMP_WINDOW")),
-                     passive_timeout=float(settings.get("WECHAT_PASSIVE_TIMEOUT")))
+        config = cls(
+            token=settings.get("WECHAT_TOKEN"),
+            app_id=settings.get("WECHAT_APP_ID"),
+            app_secret=settings.get("WECHAT_APP_SECRET"),
+            aes_key=settings.get("WECHAT_AES_KEY"),
+            mode=settings.get("WECHAT_MODE").lower(),
+            api_base=settings.get("WECHAT_API_BASE"),
+            timestamp_window=float(settings.get("WECHAT_TIMESTAMP_WINDOW")),
+            passive_timeout=float(settings.get("WECHAT_PASSIVE_TIMEOUT")),
+        )
         if config.token:  # a half-configured account stops the server with the reason
             if config.mode not in MODES:
                 raise ValueError(f"WECHAT_MODE must be one of {', '.join(MODES)}, not {config.mode!r}")
             if config.mode != "plain" and (len(config.aes_key) != 43 or not config.app_id):
-                raise ValueError(f"WECHAT_MODE={config.mode} needs WECHAT_APP_ID and the 43-character "
-                                 "WECHAT_AES_KEY (EncodingAESKey)")
+                raise ValueError(
+                    f"WECHAT_MODE={config.mode} needs WECHAT_APP_ID and the 43-character "
+                    "WECHAT_AES_KEY (EncodingAESKey)"
+                )
         return config
 
 
@@ -190,8 +200,12 @@ class WeChatOutput(OutputChannel):
             await self.api.send_text_async(openid, text)
             return True
         except WeChatAPIError as error:
-            logger.error("WeChat customer-service message to %s not delivered: errcode %s (%s)",
-                         openid, error.errcode, error.errmsg)
+            logger.error(
+                "WeChat customer-service message to %s not delivered: errcode %s (%s)",
+                openid,
+                error.errcode,
+                error.errmsg,
+            )
             return False
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
@@ -199,8 +213,9 @@ class WeChatOutput(OutputChannel):
         # into the dialogue.
         await self._send(recipient_id, text)
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         # One message with numbered titles, as in the channel's own answers (never the payloads).
         await self._send(recipient_id, _as_text({"text": text, "buttons": buttons}) or text)
 
@@ -224,8 +239,11 @@ class WeChatInput(InputChannel):
 
     def __init__(self, config: WeChatConfig) -> None:
         self.config = config
-        self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if (
-            config.token and config.mode != "plain") else None
+        self.crypto = (
+            WeChatCrypto(config.token, config.aes_key, config.app_id)
+            if (config.token and config.mode != "plain")
+            else None
+        )
         self.output = WeChatOutput(api_for(config.app_id, config.app_secret, config.api_base))
         self.turns = Turns(keep_seconds=max(config.timestamp_window, 60.0))
         self._background: Set[asyncio.Task] = set()
@@ -273,8 +291,9 @@ class WeChatInput(InputChannel):
         except Exception:
             raise Refused(400, "malformed encrypted message") from None
         try:
-            return self.crypto.decrypt_message({"Encrypt": encrypted}, request.args.get("msg_signature", ""),
-                                               timestamp, nonce)
+            return self.crypto.decrypt_message(
+                {"Encrypt": encrypted}, request.args.get("msg_signature", ""), timestamp, nonce
+            )
         except (InvalidSignatureException, InvalidAppIdException):
             raise Refused(403, "invalid msg_signature or AppID") from None
         except Exception:
@@ -312,8 +331,9 @@ class WeChatInput(InputChannel):
             return None
         return tracker.get_slot("language") if tracker else None
 
-    async def _bot(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                   openid: str, text: str) -> List[str]:
+    async def _bot(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], openid: str, text: str
+    ) -> List[str]:
         collector = CollectingOutputChannel()
         try:
             await on_new_message(UserMessage(text, collector, openid, input_channel=self.name()))
@@ -322,8 +342,9 @@ class WeChatInput(InputChannel):
             return [bilingual(BUSY_NOTE, await self._language(request, openid))]
         return [text for text in map(_as_text, collector.messages) if text]
 
-    async def _answer_of(self, request: Request, inbound: "Inbound",
-                         on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> List[str]:
+    async def _answer_of(
+        self, request: Request, inbound: "Inbound", on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> List[str]:
         message, openid, kind = inbound.message, inbound.openid, inbound.kind
         if kind == "text":
             return await self._bot(request, on_new_message, openid, message.content or "")

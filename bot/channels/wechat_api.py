@@ -13,6 +13,7 @@ things it does not do the way the issue needs, fixed here:
 - with auto_retry it refreshes and retries on 40001/40014/42001 recursively, with no
   limit: a token the server keeps rejecting loops forever. Here: refresh once, retry once.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,8 +68,10 @@ class _Client(WeChatClient):
             return super().access_token
 
     def fetch_access_token(self) -> Dict[str, Any]:
-        return self._fetch_access_token(url=self.API_BASE_URL + "token", params={
-            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+        return self._fetch_access_token(
+            url=self.API_BASE_URL + "token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
 
     def refresh_token(self, rejected: str) -> str:
         """A fresh token, unless another thread already replaced the rejected one."""
@@ -116,8 +119,7 @@ def api_for(app_id: str, app_secret: str, api_base: str) -> CustomerServiceAPI:
 def default_api() -> CustomerServiceAPI:
     from bot import settings
 
-    return api_for(settings.get("WECHAT_APP_ID"), settings.get("WECHAT_APP_SECRET"),
-                   settings.get("WECHAT_API_BASE"))
+    return api_for(settings.get("WECHAT_APP_ID"), settings.get("WECHAT_APP_SECRET"), settings.get("WECHAT_API_BASE"))
 
 
 def send_text(openid: str, text: str) -> None:

@@ -7,23 +7,21 @@ into probabilities, so the FallbackClassifier threshold means what it says. Feat
 assembly and ranking output come from Rasa's LogisticRegressionClassifier; the trained
 model is kept and served as plain arrays (CalibratedLinearScorer).
 """
+
 from __future__ import annotations
 
 import logging
 import re
 from collections import Counter
-
 from typing import Any, Dict, List, Text
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY,
-                                      PREDICTED_CONFIDENCE_KEY, TEXT)
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, vstack
@@ -53,8 +51,16 @@ class CalibratedLinearScorer:
 
     ARRAYS = ("classes", "fold_sizes", "weights", "intercepts", "a", "b", "columns")
 
-    def __init__(self, classes: np.ndarray, fold_sizes: np.ndarray, weights: np.ndarray,
-                 intercepts: np.ndarray, a: np.ndarray, b: np.ndarray, columns: np.ndarray) -> None:
+    def __init__(
+        self,
+        classes: np.ndarray,
+        fold_sizes: np.ndarray,
+        weights: np.ndarray,
+        intercepts: np.ndarray,
+        a: np.ndarray,
+        b: np.ndarray,
+        columns: np.ndarray,
+    ) -> None:
         self.classes_ = classes
         self.fold_sizes = fold_sizes  # how many calibrated columns each fold has
         self.weights = weights  # (sum of fold sizes) x features
@@ -81,8 +87,15 @@ class CalibratedLinearScorer:
             b.append([c.b_ for c in fold.calibrators])
             columns.append(fold_columns)
             sizes.append(len(fold_columns))
-        return cls(np.asarray(classes), np.asarray(sizes), np.vstack(weights), np.concatenate(intercepts),
-                   np.concatenate(a).astype(float), np.concatenate(b).astype(float), np.concatenate(columns))
+        return cls(
+            np.asarray(classes),
+            np.asarray(sizes),
+            np.vstack(weights),
+            np.concatenate(intercepts),
+            np.concatenate(a).astype(float),
+            np.concatenate(b).astype(float),
+            np.concatenate(columns),
+        )
 
     def save(self, path: Any) -> None:
         np.savez(path, **{name: getattr(self, name if name != "classes" else "classes_") for name in self.ARRAYS})
@@ -100,14 +113,13 @@ class CalibratedLinearScorer:
         start = 0
         for size in self.fold_sizes:
             proba = np.zeros_like(total)
-            proba[:, self.columns[start:start + size]] = calibrated[:, start:start + size]
+            proba[:, self.columns[start : start + size]] = calibrated[:, start : start + size]
             start += size
             if n_classes == 2:
                 proba[:, 0] = 1.0 - proba[:, 1]
             else:
                 denominator = proba.sum(axis=1)[:, np.newaxis]
-                proba = np.divide(proba, denominator, out=np.full_like(proba, 1 / n_classes),
-                                  where=denominator != 0)
+                proba = np.divide(proba, denominator, out=np.full_like(proba, 1 / n_classes), where=denominator != 0)
             proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
             total += proba
         return total / len(self.fold_sizes)
@@ -117,14 +129,16 @@ class CalibratedLinearScorer:
 class LinearSVMIntentClassifier(LogisticRegressionClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**LogisticRegressionClassifier.get_default_config(), "C": 0.5, "max_iter": 5000,
-                "calibration_folds": 3}
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 0.5, "max_iter": 5000, "calibration_folds": 3}
 
-    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage,
-                 resource: Resource) -> None:
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(config, name, model_storage, resource)
-        svm = LinearSVC(C=self.config["C"], class_weight="balanced", max_iter=self.config["max_iter"],
-                        random_state=self.config["random_state"])
+        svm = LinearSVC(
+            C=self.config["C"],
+            class_weight="balanced",
+            max_iter=self.config["max_iter"],
+            random_state=self.config["random_state"],
+        )
         self.clf = CalibratedClassifierCV(svm, cv=self.config["calibration_folds"], method="sigmoid")
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -176,8 +190,14 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
             self.clf.save(model_dir / f"{self._resource.name}.npz")
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LinearSVMIntentClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearSVMIntentClassifier":
         component = cls(config, execution_context.node_name, model_storage, resource)
         name = f"{resource.name}.npz"
         with stored_file(model_storage, resource, name) as path:

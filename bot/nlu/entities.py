@@ -1,20 +1,26 @@
 """Rule-based entities with spaCy, built from the shop data at train time.
 
 Phrase entities: the shop's names (product, category, courier, region) and the customer
-vocabulary of bot/shop/data/vocabulary.yml (attribute, need, colour, rank, preference,
-complaint_category, mood, rejection, urgency, topic), each resolving to an id.
+vocabulary of bot/shop/data/vocabulary.yml (attribute, need, colour, rank, ordinal,
+correction, other_product, question, preference, complaint_category, mood, rejection,
+remedy, urgency, topic), each resolving to an id.
+
 Shape entities: address (a whole reply that reads as a delivery address: a number, and a
-region or two address words from the vocabulary's cues), order_id (SO + 8 digits), tracking_no, phone_number (a mobile number),
-reference (any other order, bill or tracking number), phone_last4 (four digits on their
-own), budget (an amount with a bound or currency cue, normalised to amount + currency),
-quantity, and number (any other number, as a value: "300", "五百"). No statistical model: a blank spaCy vocabulary, a PhraseMatcher for
-phrases and a Matcher for shapes and phrases with a number in them. What it matches
-with is stored with the model, so the served model matches what it was trained with.
+region or two address words from the vocabulary's cues), order_id (SO + 8 digits),
+tracking_no, phone_number (a mobile number), reference (any other order, bill or tracking
+number), phone_last4 (four digits on their own), budget (an amount with a bound or
+currency cue, normalised to amount + currency), quantity, and number (any other number, as
+a value: "300", "五百").
+
+No statistical model: a blank spaCy vocabulary, a PhraseMatcher for phrases and a Matcher
+for shapes and phrases with a number in them. What it matches with is stored with the
+model, so the served model matches what it was trained with.
 
 Text is split into ASCII words/numbers and single other characters, so Chinese phrases
 match inside longer runs ("白色的儿童衣柜") while English phrases match whole words only,
 compared in lower case with a plural "s" dropped ("Lamps" matches "lamp").
 """
+
 from __future__ import annotations
 
 import re
@@ -32,7 +38,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from bot.nlu.numbers import ENGLISH_NUMBER_WORDS, NUMERAL_TOKEN, parse_amount
-from bot.nlu.shop_data import ShopDataComponent, DEFAULT_SHOP_DATA, load_json, save_json, shop_for
+from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
 from bot.shop.loader import PLACEHOLDER
 from bot.shop.vocabulary import NAME_LABELS, cues, terms
 
@@ -49,8 +55,9 @@ ID_SHAPES = {
     "phone_last4": r"^\d{4}$",
 }
 # Any other long number or code: another shop's order number, a bill, a tracking number
-# of an unknown shape, or one of ours with a digit missing.
-REFERENCE = r"^(?:\d{10,20}|[A-Za-z]{1,4}\d{6,20})$"
+# of an unknown shape, one of ours without "SO" or with a digit missing (8+ digits is never
+# an amount a customer means).
+REFERENCE = r"^(?:\d{8,20}|[A-Za-z]{1,4}\d{6,20})$"
 
 
 def split(text: str) -> List[Tuple[str, int, int]]:
@@ -106,11 +113,12 @@ def shape_patterns(cue: Dict[str, List[str]]) -> Dict[str, List[List[Dict[str, A
     after = _currency_after(cue)
     budget = [[*before, NUM, *after, *bound] for bound in _sequences(cue["budget_after"])]
     budget += [[*bound, *before, NUM, *after] for bound in _sequences(cue["budget_before"])]
-    quantity = [[NUM, _one_of(cue["measure"])],
-                [{"LOWER": {"IN": sorted(ENGLISH_NUMBER_WORDS)}}, _one_of(cue["measure"])]]
+    quantity = [
+        [NUM, _one_of(cue["measure"])],
+        [{"LOWER": {"IN": sorted(ENGLISH_NUMBER_WORDS)}}, _one_of(cue["measure"])],
+    ]
     patterns = {label: [[{"TEXT": {"REGEX": shape}}]] for label, shape in ID_SHAPES.items()}
-    patterns.update(reference=[[{"TEXT": {"REGEX": REFERENCE}}]], budget=budget, quantity=quantity,
-                    number=[[NUM]])
+    patterns.update(reference=[[{"TEXT": {"REGEX": REFERENCE}}]], budget=budget, quantity=quantity, number=[[NUM]])
     return patterns
 
 
@@ -187,11 +195,17 @@ class ShopMatcher:
         entities = []
         for label, value, start, end in sorted(_drop_nested(found), key=lambda f: (f[2], f[0])):
             char_start, char_end = tokens[start][1], tokens[end - 1][2]
-            entities.append({"entity": label, "value": value, "start": char_start, "end": char_end,
-                             "text": text[char_start:char_end]})
+            entities.append(
+                {
+                    "entity": label,
+                    "value": value,
+                    "start": char_start,
+                    "end": char_end,
+                    "text": text[char_start:char_end],
+                }
+            )
         if self._looks_like_address(doc, entities):
-            entities.append({"entity": "address", "value": text.strip(), "start": 0, "end": len(text),
-                             "text": text})
+            entities.append({"entity": "address", "value": text.strip(), "start": 0, "end": len(text), "text": text})
         return entities
 
     def _looks_like_address(self, doc: Doc, entities: List[Dict[str, Any]]) -> bool:
@@ -226,12 +240,17 @@ def _drop_nested(found: List[Tuple[str, Any, int, int]]) -> List[Tuple[str, Any,
     for item in found:
         label, _, start, end = item
         nested = any(
-            other[2] <= start and end <= other[3] and (
-                (other[3] - other[2] > end - start
-                 and (other[0] == label or other[0] in NAME_LABELS or (label in shapes and other[0] in shapes)))
+            other[2] <= start
+            and end <= other[3]
+            and (
+                (
+                    other[3] - other[2] > end - start
+                    and (other[0] == label or other[0] in NAME_LABELS or (label in shapes and other[0] in shapes))
+                )
                 # a number of a known shape is that, not just "a reference" or "a number"
                 or (label in ("reference", "number") and other[0] in shapes and other[0] not in ("reference", "number"))
-                or (label == "number" and other[0] == "reference"))
+                or (label == "number" and other[0] == "reference")
+            )
             for other in found
         )
         key = (label, repr(item[1]), start, end)
@@ -249,28 +268,44 @@ class ShopEntityMatcher(ShopDataComponent, GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {"shop_data": DEFAULT_SHOP_DATA}
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 stored: Dict[str, Any]) -> None:
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, stored: Dict[str, Any]
+    ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
         self.matcher = ShopMatcher(stored["phrases"], stored["cues"])
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "ShopEntityMatcher":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ShopEntityMatcher":
         shop = shop_for(config)
         stored = {"phrases": [t._asdict() for t in terms(shop) if t.label != "brand"], "cues": cues(shop)}
         return cls(config, model_storage, resource, stored)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "ShopEntityMatcher":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "ShopEntityMatcher":
         return cls(config, model_storage, resource, load_json(model_storage, resource, STORED_FILE))
 
     def train(self, training_data: TrainingData) -> Resource:
-        save_json(self._model_storage, self._resource, STORED_FILE,
-                  {"phrases": self.matcher.phrases, "cues": self.matcher.cues})
+        save_json(
+            self._model_storage,
+            self._resource,
+            STORED_FILE,
+            {"phrases": self.matcher.phrases, "cues": self.matcher.cues},
+        )
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -7,6 +7,7 @@ is no TED, so that work was thrown away: half the featuriser's time per message,
 of a 40 s training run. This subclass makes the sentence features of `text` only, with
 the same vocabulary and counts as Rasa's.
 """
+
 from __future__ import annotations
 
 from typing import List, Optional, Text, Tuple
@@ -23,8 +24,9 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
     def _attributes_for(analyzer: Text) -> List[Text]:
         return [TEXT]
 
-    def _create_features(self, attribute: Text, all_tokens: List[List[Text]]) -> Tuple[
-            List[Optional[scipy.sparse.spmatrix]], List[Optional[scipy.sparse.spmatrix]]]:
+    def _create_features(
+        self, attribute: Text, all_tokens: List[List[Text]]
+    ) -> Tuple[List[Optional[scipy.sparse.spmatrix]], List[Optional[scipy.sparse.spmatrix]]]:
         vectorizer = self.vectorizers.get(attribute)
         if not vectorizer:
             return [None], [None]

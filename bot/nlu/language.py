@@ -7,6 +7,7 @@ conversation keeps the language it had. Chinese wins a mixed message ("hello在�
 with 花呗"). The Latin words that say nothing about the language ("ok", "SF") are the
 shop vocabulary's `language_neutral` list, stored with the model.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.shop_data import ShopDataComponent, DEFAULT_SHOP_DATA, load_json, save_json, shop_for
+from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
 from bot.shop.vocabulary import language_neutral
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
@@ -37,8 +38,11 @@ def detect(text: Optional[str], neutral: Collection[str] = ()) -> Optional[str]:
     text = MARKUP.sub(" ", text or "")
     if not text.strip():
         return None
-    words = [t for t in re.split(r"[\s,.!?;:()\"]+", text)
-             if len(t) >= 2 and LATIN_WORD.match(t) and t.lower() not in neutral]
+    words = [
+        t
+        for t in re.split(r"[\s,.!?;:()\"]+", text)
+        if len(t) >= 2 and LATIN_WORD.match(t) and t.lower() not in neutral
+    ]
     if CJK.search(text):
         chinese = len(CJK_CHARACTER.findall(text))
         return "en" if len(words) >= 3 and chinese <= len(words) else "zh"
@@ -59,13 +63,24 @@ class LanguageDetector(ShopDataComponent, GraphComponent):
         self.neutral = frozenset(neutral)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LanguageDetector":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LanguageDetector":
         return cls(model_storage, resource, language_neutral(shop_for(config)))
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LanguageDetector":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LanguageDetector":
         return cls(model_storage, resource, load_json(model_storage, resource, STORED_FILE))
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -77,8 +92,13 @@ class LanguageDetector(ShopDataComponent, GraphComponent):
             text = message.get(TEXT) or ""
             language = detect(text, self.neutral)
             if language:
-                entity = {"entity": "language", "value": language, "start": 0,
-                          "end": len(text), "extractor": type(self).__name__}
+                entity = {
+                    "entity": "language",
+                    "value": language,
+                    "start": 0,
+                    "end": len(text),
+                    "extractor": type(self).__name__,
+                }
                 message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
         return messages
 

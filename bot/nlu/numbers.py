@@ -1,14 +1,28 @@
 """Read amounts the way customers write them: 500, 1.5万, 五百, 两千五, 3k, eight."""
+
 from __future__ import annotations
 
 import re
 from typing import Optional
 
-DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-          "六": 6, "七": 7, "八": 8, "九": 9}
+DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNITS = {"十": 10, "百": 100, "千": 1000}
-ENGLISH = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-           "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1, "a couple": 2, "couple": 2}
+ENGLISH = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a": 1,
+    "an": 1,
+    "a couple": 2,
+    "couple": 2,
+}
 ENGLISH_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 CHINESE_NUMERAL = "零〇一二两三四五六七八九十百千万"
 NUMERAL_TOKEN = rf"^(\d+(\.\d+)?[kKwW]?|[{CHINESE_NUMERAL}]+)$"

@@ -6,6 +6,7 @@ model; missing or unreadable, loading stops with an error naming the file. Nothi
 silently rebuilt from today's shop files (the model would then understand something
 other than what it was trained and tested with).
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ brand, courier and region names from the shop data are added to jieba's dictiona
 train time and stored with the model, so a trained model segments the same way
 wherever it is loaded.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.shop_data import ShopDataComponent, DEFAULT_SHOP_DATA, load_json, save_json, shop_for
+from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
 from bot.shop.vocabulary import segmentation_words
 
 WORDS_FILE = "user_dictionary.json"
@@ -53,8 +54,9 @@ class ShopJiebaTokenizer(ShopDataComponent, Tokenizer):
     def supported_languages() -> List[Text]:
         return ["zh"]
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
-                 resource: Resource, words: List[str]) -> None:
+    def __init__(
+        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, words: List[str]
+    ) -> None:
         super().__init__(config)
         self._model_storage = model_storage
         self._resource = resource
@@ -62,13 +64,24 @@ class ShopJiebaTokenizer(ShopDataComponent, Tokenizer):
         add_words(words)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
-               resource: Resource, execution_context: ExecutionContext) -> "ShopJiebaTokenizer":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ShopJiebaTokenizer":
         return cls(config, model_storage, resource, segmentation_words(shop_for(config)))
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "ShopJiebaTokenizer":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "ShopJiebaTokenizer":
         return cls(config, model_storage, resource, load_json(model_storage, resource, WORDS_FILE))
 
     def train(self, training_data: TrainingData) -> Resource:

@@ -3,6 +3,7 @@
 Pure functions over the shop data. Every fact the bot states about a product comes from
 here, i.e. from bot/shop/data/catalog.yml and promotions.yml; nothing is made up.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,8 +58,11 @@ def fact(shop: Shop, product: Dict[str, Any], attribute: str, language: str) -> 
     if attribute == "installation":
         return say("installation", installation=product["installation"]["note"][language])
     if attribute == "transport":
-        return say("transport", packaging=product["transport"]["packaging"][language],
-                   transport=product["transport"]["note"][language])
+        return say(
+            "transport",
+            packaging=product["transport"]["packaging"][language],
+            transport=product["transport"]["note"][language],
+        )
     if attribute == "door_delivery":
         return say("door_delivery", door=product["door_delivery"]["note"][language])
     if attribute == "warranty":
@@ -77,8 +81,11 @@ def colour_families(shop: Shop, product: Dict[str, Any]) -> List[str]:
     """The vocabulary's colour families ("white", "grey") a product comes in: a family's
     words found in the product's colour names ("奶白+雾蓝" is white and blue)."""
     names = " ".join(c[lang].lower() for c in product["colours"] for lang in ("zh", "en"))
-    return [family for family, words in shop.vocabulary["entities"]["colour"].items()
-            if any(w.lower() in names for lang in ("zh", "en") for w in words[lang])]
+    return [
+        family
+        for family, words in shop.vocabulary["entities"]["colour"].items()
+        if any(w.lower() in names for lang in ("zh", "en") for w in words[lang])
+    ]
 
 
 def _names(product: Dict[str, Any]) -> List[str]:
@@ -91,16 +98,20 @@ def _shares_name(product: Dict[str, Any], text: str) -> bool:
     lowered = text.lower()
     for alias in _names(product):
         alias = alias.lower()
-        if any(alias[i:i + 2] in lowered for i in range(len(alias) - 1) if "\u4e00" <= alias[i] <= "\u9fff"
-               and "\u4e00" <= alias[i + 1] <= "\u9fff"):
+        if any(
+            alias[i : i + 2] in lowered
+            for i in range(len(alias) - 1)
+            if "\u4e00" <= alias[i] <= "\u9fff" and "\u4e00" <= alias[i + 1] <= "\u9fff"
+        ):
             return True
         if any(len(word) >= 4 and word in lowered.split() for word in alias.split()):
             return True
     return False
 
 
-def narrow(shop: Shop, candidates: Iterable[Dict[str, Any]], text: str, tags: Iterable[str] = (),
-           colours: Iterable[str] = ()) -> List[Dict[str, Any]]:
+def narrow(
+    shop: Shop, candidates: Iterable[Dict[str, Any]], text: str, tags: Iterable[str] = (), colours: Iterable[str] = ()
+) -> List[Dict[str, Any]]:
     """Narrow a list of products by what the customer said: part of a name, a colour
     family (colour entities), a need (tags). Each filter applies only if it keeps something."""
     found = list(candidates)
@@ -155,8 +166,15 @@ def same_type(product: Dict[str, Any], like: Dict[str, Any]) -> bool:
     return zh in product["name"]["zh"] or en in product["name"]["en"].lower()
 
 
-def recommend(shop: Shop, category: Optional[str], budget_cny: Optional[float], needs: List[str],
-              today: dt.date, limit: int = 3, like: Optional[Dict[str, Any]] = None) -> Picks:
+def recommend(
+    shop: Shop,
+    category: Optional[str],
+    budget_cny: Optional[float],
+    needs: List[str],
+    today: dt.date,
+    limit: int = 3,
+    like: Optional[Dict[str, Any]] = None,
+) -> Picks:
     """Up to `limit` in-stock products that fit; otherwise the closest option and what it relaxes.
     `like`: a product the customer named ("a sofa under 1000"): picks are of its type."""
     stocked = [p for p in products_in(shop, category) if p["stock"] > 0]

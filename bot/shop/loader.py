@@ -3,6 +3,7 @@
 A shop owner edits these files by hand, so every error names the file, the item and
 the field; the bot never starts half-loaded.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,9 +17,24 @@ FILES = ("shop", "catalog", "promotions", "couriers", "policies", "orders", "voc
 
 # Required keys per product; nested `{zh, en}` texts are checked by `_text`.
 PRODUCT_FIELDS = (
-    "id", "category", "brand", "name", "aliases", "price", "dimensions_cm", "weight_kg",
-    "material", "colours", "stock", "tags", "features", "installation", "transport",
-    "door_delivery", "warranty", "related",
+    "id",
+    "category",
+    "brand",
+    "name",
+    "aliases",
+    "price",
+    "dimensions_cm",
+    "weight_kg",
+    "material",
+    "colours",
+    "stock",
+    "tags",
+    "features",
+    "installation",
+    "transport",
+    "door_delivery",
+    "warranty",
+    "related",
 )
 INSTALLATION_TYPES = ("self", "free_door_to_door", "paid")
 
@@ -73,7 +89,7 @@ def _read(directory: Path, name: str) -> Dict[str, Any]:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
-        raise ShopDataError(label, where, f"is not valid YAML ({getattr(error, 'problem', error)})")
+        raise ShopDataError(label, where, f"is not valid YAML ({getattr(error, 'problem', error)})") from error
     if not isinstance(data, dict):
         raise ShopDataError(label, "file", "must be a mapping at the top level")
     return data
@@ -102,10 +118,38 @@ def _unique(file: str, items: Iterable[Dict[str, Any]], kind: str) -> Dict[str, 
     return seen
 
 
-FACT_FORMATS = ("size", "weight", "material", "price", "price_was", "stock_plenty", "stock_low", "stock_none",
-                "colours", "installation", "transport", "door_delivery", "warranty", "features", "spec")
-FORMATS = ("day", "time", "separator", "clause_joiner", "list_item", "promotion", "numbered", "scan", "pick",
-           "pick_in_budget", "pick_suits", "pick_joiner", "button_price")
+FACT_FORMATS = (
+    "size",
+    "weight",
+    "material",
+    "price",
+    "price_was",
+    "stock_plenty",
+    "stock_low",
+    "stock_none",
+    "colours",
+    "installation",
+    "transport",
+    "door_delivery",
+    "warranty",
+    "features",
+    "spec",
+)
+FORMATS = (
+    "day",
+    "time",
+    "separator",
+    "clause_joiner",
+    "list_item",
+    "promotion",
+    "numbered",
+    "scan",
+    "pick",
+    "pick_in_budget",
+    "pick_suits",
+    "pick_joiner",
+    "button_price",
+)
 
 
 def _check_catalog_texts(file: str, shop: Shop) -> None:
@@ -139,9 +183,7 @@ def _check_product(file: str, product: Dict[str, Any], shop: Shop) -> None:
         _text(file, where, colour, "colours")
     installation = product["installation"]
     if installation.get("type") not in INSTALLATION_TYPES:
-        raise ShopDataError(
-            file, where, f"field 'installation.type' must be one of {', '.join(INSTALLATION_TYPES)}"
-        )
+        raise ShopDataError(file, where, f"field 'installation.type' must be one of {', '.join(INSTALLATION_TYPES)}")
     _number(file, where, installation.get("fee", 0), "installation.fee")
     _text(file, where, installation.get("note"), "installation.note")
     for key in ("packaging", "note"):
@@ -220,7 +262,9 @@ def _check_texts(directory: Path, shop: Shop) -> None:
             _text(promotions_file, where, promotion.get(key), key)
     for key in ("statement_short", "statement", "price_protection", "gifts"):
         _text(promotions_file, "pricing_policy", shop.pricing_policy.get(key), key)
-    _number(promotions_file, "pricing_policy", shop.pricing_policy.get("price_protection_days"), "price_protection_days")
+    _number(
+        promotions_file, "pricing_policy", shop.pricing_policy.get("price_protection_days"), "price_protection_days"
+    )
     couriers_file = str(directory / "couriers.yml")
     for courier in shop.courier_table.values():
         for key in ("reason_short", "reason_expensive"):
@@ -264,9 +308,13 @@ def _phrases(file: str, where: str, value: Any) -> None:
             raise ShopDataError(file, where, f"'{language}' must be a list of phrases")
         for phrase in phrases:
             if not isinstance(phrase, str) or not phrase.strip() or phrase != phrase.strip():
-                raise ShopDataError(file, where, f"'{language}' has an empty phrase or one with outer spaces: {phrase!r}")
+                raise ShopDataError(
+                    file, where, f"'{language}' has an empty phrase or one with outer spaces: {phrase!r}"
+                )
             if "{" in phrase.replace(PLACEHOLDER, "") or "}" in phrase.replace(PLACEHOLDER, ""):
-                raise ShopDataError(file, where, f"'{language}' phrase {phrase!r}: the only placeholder is {PLACEHOLDER}")
+                raise ShopDataError(
+                    file, where, f"'{language}' phrase {phrase!r}: the only placeholder is {PLACEHOLDER}"
+                )
 
 
 def _check_vocabulary(file: str, vocabulary: Dict[str, Any]) -> None:
@@ -284,7 +332,16 @@ def _check_vocabulary(file: str, vocabulary: Dict[str, Any]) -> None:
     cues = vocabulary.get("cues")
     if not isinstance(cues, dict):
         raise ShopDataError(file, "cues", "must map cue names to their phrases")
-    for name in ("budget_after", "budget_before", "currency_before", "currency", "usd", "time_unit", "measure", "address_marker"):
+    for name in (
+        "budget_after",
+        "budget_before",
+        "currency_before",
+        "currency",
+        "usd",
+        "time_unit",
+        "measure",
+        "address_marker",
+    ):
         if name not in cues:
             raise ShopDataError(file, f"cues.{name}", "is missing")
         _phrases(file, f"cues.{name}", cues[name])

@@ -3,6 +3,7 @@
 Pure functions over the shop data; every courier name, day count and surcharge the bot
 says comes from bot/shop/data/couriers.yml.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,6 +57,7 @@ def fastest_option(shop: Shop, region_id: str) -> Optional[Option]:
 
 def fastest_courier(shop: Shop) -> Dict[str, Any]:
     """The courier with the shortest delivery days over the zones it serves (SF Express)."""
+
     def worst_days(courier: Dict[str, Any]) -> int:
         return max(t["days"][1] for t in (courier.get("zones") or {}).values() if t)
 
@@ -67,8 +69,12 @@ def courier_ranges(courier: Dict[str, Any]) -> Dict[str, float]:
     region is known ("SF: 1-7 days, 12-45 yuan depending on the region")."""
     terms = [t for t in (courier.get("zones") or {}).values() if t]
     surcharges = [float(t.get("surcharge", 0)) for t in terms]
-    return {"days_min": min(t["days"][0] for t in terms), "days_max": max(t["days"][1] for t in terms),
-            "surcharge_min": min(surcharges), "surcharge_max": max(surcharges)}
+    return {
+        "days_min": min(t["days"][0] for t in terms),
+        "days_max": max(t["days"][1] for t in terms),
+        "surcharge_min": min(surcharges),
+        "surcharge_max": max(surcharges),
+    }
 
 
 def promised_window(shop: Shop, order: OrderRecord) -> Optional[Tuple[dt.datetime, dt.datetime]]:

@@ -3,6 +3,7 @@
 Order ids have one documented shape, `SO` followed by 8 digits (SO20261101); anything
 else is refused before any lookup. Both sources return the same `OrderRecord`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -79,17 +80,26 @@ class StoreOrderSource:
             if session.query(Order).count():
                 return
             for order in shop.orders:
-                session.add(Order(
-                    id=order["id"], status=order["status"], phone=str(order["phone"]),
-                    customer_name=(order.get("customer") or {}).get("name", ""),
-                    address=order["address"], courier=order.get("courier"),
-                    tracking_no=order.get("tracking_no"), items=order["items"],
-                    created_at=ago(order["created_days_ago"]), paid_at=ago(order.get("paid_days_ago")),
-                    shipped_at=ago(order.get("shipped_days_ago")),
-                    delivered_at=ago(order.get("delivered_days_ago")),
-                    scans=[{"at": ago(s["days_ago"]).isoformat(), "location": s["location"], "text": s["text"]}
-                           for s in order.get("scans") or []],
-                ))
+                session.add(
+                    Order(
+                        id=order["id"],
+                        status=order["status"],
+                        phone=str(order["phone"]),
+                        customer_name=(order.get("customer") or {}).get("name", ""),
+                        address=order["address"],
+                        courier=order.get("courier"),
+                        tracking_no=order.get("tracking_no"),
+                        items=order["items"],
+                        created_at=ago(order["created_days_ago"]),
+                        paid_at=ago(order.get("paid_days_ago")),
+                        shipped_at=ago(order.get("shipped_days_ago")),
+                        delivered_at=ago(order.get("delivered_days_ago")),
+                        scans=[
+                            {"at": ago(s["days_ago"]).isoformat(), "location": s["location"], "text": s["text"]}
+                            for s in order.get("scans") or []
+                        ],
+                    )
+                )
 
     def get(self, order_id: str) -> Optional[OrderRecord]:
         with self.store.session() as session:
@@ -143,11 +153,18 @@ class HttpOrderSource:
             return None
         try:
             return OrderRecord(
-                id=data["id"], status=data["status"], phone=str(data["phone"]),
-                customer_name=data.get("customer_name", ""), address=data["address"],
-                courier=data.get("courier"), tracking_no=data.get("tracking_no"), items=data.get("items", []),
-                created_at=_parse_time(data["created_at"]), paid_at=_parse_time(data.get("paid_at")),
-                shipped_at=_parse_time(data.get("shipped_at")), delivered_at=_parse_time(data.get("delivered_at")),
+                id=data["id"],
+                status=data["status"],
+                phone=str(data["phone"]),
+                customer_name=data.get("customer_name", ""),
+                address=data["address"],
+                courier=data.get("courier"),
+                tracking_no=data.get("tracking_no"),
+                items=data.get("items", []),
+                created_at=_parse_time(data["created_at"]),
+                paid_at=_parse_time(data.get("paid_at")),
+                shipped_at=_parse_time(data.get("shipped_at")),
+                delivered_at=_parse_time(data.get("delivered_at")),
                 scans=data.get("scans", []),
             )
         except (KeyError, TypeError, ValueError) as error:
@@ -164,14 +181,16 @@ def order_source(shop: Shop) -> OrderSource:
     """ORDER_API_URL set: the shop's API; otherwise the embedded store. Built once per
     process and configuration (the embedded store is seeded once)."""
     from bot import settings
-
     from bot.shop.store import store_for
 
     url = settings.get("ORDER_API_URL")
     key = (id(shop), url, settings.get("ORDER_API_TIMEOUT"), settings.get("ORDER_API_TOKEN"), settings.database_url())
     if key not in _sources:
-        _sources[key] = (HttpOrderSource(url, timeout=float(key[2]), token=key[3]) if url
-                         else StoreOrderSource(store_for(key[4]), shop))
+        _sources[key] = (
+            HttpOrderSource(url, timeout=float(key[2]), token=key[3])
+            if url
+            else StoreOrderSource(store_for(key[4]), shop)
+        )
     return _sources[key]
 
 

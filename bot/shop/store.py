@@ -4,6 +4,7 @@ SQLite under var/ by default; any SQLAlchemy URL through DATABASE_URL. The actio
 server writes here and the Rasa server's channels (agent console, WeChat) read here:
 the two processes never import each other, they meet in this store.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -105,7 +106,7 @@ class Store:
         if url.startswith("sqlite:///"):
             from pathlib import Path
 
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -118,11 +119,13 @@ class Store:
             yield session
 
     # Unanswered questions -------------------------------------------------
-    def record_unanswered(self, conversation_id: str, language: str, question: str,
-                          product_id: Optional[str] = None) -> int:
+    def record_unanswered(
+        self, conversation_id: str, language: str, question: str, product_id: Optional[str] = None
+    ) -> int:
         with self.session() as session:
-            row = UnansweredQuestion(conversation_id=conversation_id, language=language,
-                                     product_id=product_id, question=question)
+            row = UnansweredQuestion(
+                conversation_id=conversation_id, language=language, product_id=product_id, question=question
+            )
             session.add(row)
             session.flush()
             return row.id
@@ -150,9 +153,13 @@ class Store:
         within the last `window_minutes` (the lock lasts until the oldest of those ages out)."""
         since = now() - dt.timedelta(minutes=window_minutes)
         with self.session() as session:
-            times = [t for (t,) in session.query(VerificationFailure.created_at)
-                     .filter(VerificationFailure.key == key, VerificationFailure.created_at > since)
-                     .order_by(VerificationFailure.created_at.desc()).limit(max_failures)]
+            times = [
+                t
+                for (t,) in session.query(VerificationFailure.created_at)
+                .filter(VerificationFailure.key == key, VerificationFailure.created_at > since)
+                .order_by(VerificationFailure.created_at.desc())
+                .limit(max_failures)
+            ]
         if len(times) < max_failures:
             return 0
         unlock = times[-1] + dt.timedelta(minutes=window_minutes)

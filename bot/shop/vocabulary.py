@@ -5,6 +5,7 @@ courier table; everything else (attributes, needs, colours, complaint words, urg
 from vocabulary.yml. One list feeds both the jieba user dictionary (so names stay whole)
 and the spaCy entity patterns (so words resolve to ids).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, NamedTuple
@@ -51,11 +52,13 @@ def name_terms(shop: Shop) -> List[Term]:
 
 
 def vocabulary_terms(shop: Shop) -> List[Term]:
-    found = [Term(entity, phrase, value)
-             for entity, values in shop.vocabulary["entities"].items()
-             for value, phrases in values.items()
-             for language in ("zh", "en")
-             for phrase in phrases[language]]
+    found = [
+        Term(entity, phrase, value)
+        for entity, values in shop.vocabulary["entities"].items()
+        for value, phrases in values.items()
+        for language in ("zh", "en")
+        for phrase in phrases[language]
+    ]
     return sorted(set(found))
 
 
@@ -79,5 +82,10 @@ def language_neutral(shop: Shop) -> List[str]:
 
 def segmentation_words(shop: Shop) -> List[str]:
     """Chinese names for jieba's user dictionary (English words split on spaces anyway)."""
-    return sorted({t.text for t in name_terms(shop)
-                   if PLACEHOLDER not in t.text and any("\u4e00" <= ch <= "\u9fff" for ch in t.text)})
+    return sorted(
+        {
+            t.text
+            for t in name_terms(shop)
+            if PLACEHOLDER not in t.text and any("\u4e00" <= ch <= "\u9fff" for ch in t.text)
+        }
+    )

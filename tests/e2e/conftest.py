@@ -6,6 +6,7 @@
 - `bot_factory` (module): bots with special settings (WeChat, short silence timers, an
   order API, ...) for one module, stopped at the module's end.
 """
+
 from __future__ import annotations
 
 from typing import Iterator, List

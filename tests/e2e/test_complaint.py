@@ -1,4 +1,5 @@
 """The complaint sequence and the hand-off through the real bot over HTTP."""
+
 import uuid
 
 import pytest

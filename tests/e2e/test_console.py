@@ -2,6 +2,7 @@
 
 A bot of this module (its own stores), so that ticket numbers and hand-offs are its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,12 @@ def test_wrong_password_and_login_without_token_are_refused(web_bot):
         client.login(password="wrong")
     assert refused.value.status == 401 and "Wrong username or password" in refused.value.page
     assert client.request("GET", "/agent/api/me")[0] == 401  # no session came of it
-    status, _, _ = client.request("POST", "/agent/login", b"username=agent&password=" + b"x",
-                                  {"Content-Type": "application/x-www-form-urlencoded"})
+    status, _, _ = client.request(
+        "POST",
+        "/agent/login",
+        b"username=agent&password=" + b"x",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert status == 403
 
 
@@ -86,8 +91,9 @@ def test_posts_need_the_csrf_token_and_the_same_site(web_bot):
     assert other.post_json("/agent/api/tickets/1/claim", {}, csrf=token)[0] == 403
     # With the token: through to the handler (no such ticket), and no 500 on bad input.
     assert client.post_json("/agent/api/tickets/999999/claim", {}, csrf=token)[0] == 404
-    status, _, _ = client.request("POST", "/agent/api/tickets/1/reply", b"{not json",
-                                  {"Content-Type": "application/json", "X-CSRF-Token": token})
+    status, _, _ = client.request(
+        "POST", "/agent/api/tickets/1/reply", b"{not json", {"Content-Type": "application/json", "X-CSRF-Token": token}
+    )
     assert status == 400
     assert client.post_json("/agent/api/tickets/1/reply", ["x"], csrf=token)[0] == 400
 
@@ -102,6 +108,7 @@ def test_console_pages_carry_a_csp(web_bot):
 
 
 # -- XSS --------------------------------------------------------------------------------
+
 
 def test_customer_markup_is_shown_as_text_in_the_console(web_bot):
     from playwright.sync_api import sync_playwright
@@ -133,6 +140,7 @@ def test_customer_markup_is_shown_as_text_in_the_console(web_bot):
 
 # -- the two-page hand-off ------------------------------------------------------------------
 
+
 def test_customer_asks_for_a_person_agent_takes_over_in_two_pages(web_bot):
     two_pages(web_bot, ["转人工"], "request")
 
@@ -163,8 +171,13 @@ def two_pages(web_bot, opening: List[str], name: str) -> None:
 
             def all_shown(text: str) -> None:
                 """The bot's whole turn is in the tracker, and the widget shows every message of it."""
-                wait_until(lambda: text in [e.get("text") for e in tracker(web_bot, session_id)["events"]
-                                            if e["event"] == "user"], 15, message=f"{text!r} never reached the bot")
+                wait_until(
+                    lambda: (
+                        text in [e.get("text") for e in tracker(web_bot, session_id)["events"] if e["event"] == "user"]
+                    ),
+                    15,
+                    message=f"{text!r} never reached the bot",
+                )
                 expect(responses).to_have_count(len(bot_texts(web_bot, session_id)), timeout=15_000)
 
             for text in opening:
@@ -193,8 +206,13 @@ def two_pages(web_bot, opening: List[str], name: str) -> None:
             send("好的，谢谢您")
             expect(agent.locator("#transcript li.customer").last).to_contain_text("好的，谢谢您", timeout=10_000)
             # The message is in the saved tracker, so the turn is over: the bot said nothing.
-            wait_until(lambda: "好的，谢谢您" in [e.get("text") for e in tracker(web_bot, session_id)["events"]
-                                              if e["event"] == "user"], 10)
+            wait_until(
+                lambda: (
+                    "好的，谢谢您"
+                    in [e.get("text") for e in tracker(web_bot, session_id)["events"] if e["event"] == "user"]
+                ),
+                10,
+            )
             assert bot_texts(web_bot, session_id) == said_before, "the bot answered while an agent had the conversation"
             assert responses.count() == before, "the widget shows a message nobody sent"
             customer.screenshot(path=str(SCREENSHOTS / f"handoff-{name}-customer.png"))
@@ -217,6 +235,7 @@ def two_pages(web_bot, opening: List[str], name: str) -> None:
 
 # -- restart during a hand-off ------------------------------------------------------------
 
+
 def test_restart_during_handoff_keeps_it_paused_and_the_ticket(web_bot):
     sender = "restart-customer"
     say(web_bot, sender, "I want a human")
@@ -228,8 +247,13 @@ def test_restart_during_handoff_keeps_it_paused_and_the_ticket(web_bot):
     assert say(web_bot, sender, "hello? anyone there?") == []  # the bot stays silent
     after = store_of(web_bot).tickets(kind="handoff", conversation_id=sender)
     assert len(after) == 1
-    assert (after[0].id, after[0].status, after[0].summary, after[0].reason, after[0].transcript) == \
-        (ticket.id, "waiting", ticket.summary, ticket.reason, ticket.transcript)
+    assert (after[0].id, after[0].status, after[0].summary, after[0].reason, after[0].transcript) == (
+        ticket.id,
+        "waiting",
+        ticket.summary,
+        ticket.reason,
+        ticket.transcript,
+    )
     client = Http(web_bot.url)
     client.login()
     status, _, raw = client.request("GET", "/agent/api/tickets")

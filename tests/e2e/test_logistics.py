@@ -1,4 +1,5 @@
 """Orders and logistics through the real bot over HTTP, in both languages."""
+
 import uuid
 
 import pytest
@@ -10,8 +11,9 @@ from tests.support.voice import CJK
 
 # The shop's prescribed courier disclaimer (seed 003 §5), as the domain says it.
 _DOMAIN = yaml.safe_load((settings.ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
-DISCLAIMER = {("zh" if not v.get("condition") else "en"): v["text"]
-              for v in _DOMAIN["responses"]["utter_courier_disclaimer"]}
+DISCLAIMER = {
+    ("zh" if not v.get("condition") else "en"): v["text"] for v in _DOMAIN["responses"]["utter_courier_disclaimer"]
+}
 
 ASK_DIGITS = {"zh": "请告诉我下单手机号的后4位", "en": "please tell me the last 4 digits of the phone number"}
 ASK_ADDRESS = {"zh": "请把新的收货地址完整发给我", "en": "please send me the full new delivery address"}
@@ -61,15 +63,18 @@ def test_three_wrong_digit_answers_lock_the_order(rest):
     assert "SF1432087654219" not in chat(rest, who, "6621")
 
 
-@pytest.mark.parametrize("order_id,last4,expected", [
-    ("SO20261104", "2019", "还未付款"),
-    ("SO20261106", "6470", "仓库正在为您备货"),
-    ("SO20261105", "8853", "正在派送中"),
-    ("SO20261103", "7726", "出现了延误"),
-    ("SO20261102", "8341", "签收"),
-    ("SO20261110", "0495", "已办理退货"),
-    ("SO20261111", "7736", "已经取消"),
-])
+@pytest.mark.parametrize(
+    "order_id,last4,expected",
+    [
+        ("SO20261104", "2019", "还未付款"),
+        ("SO20261106", "6470", "仓库正在为您备货"),
+        ("SO20261105", "8853", "正在派送中"),
+        ("SO20261103", "7726", "出现了延误"),
+        ("SO20261102", "8341", "签收"),
+        ("SO20261110", "0495", "已办理退货"),
+        ("SO20261111", "7736", "已经取消"),
+    ],
+)
 def test_each_order_state(rest, order_id, last4, expected):
     who = new()
     assert ASK_DIGITS["zh"] in chat(rest, who, f"查一下订单{order_id}")

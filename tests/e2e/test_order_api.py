@@ -1,16 +1,27 @@
 """The HTTP order source against a local stand-in over real HTTP, and what the customer
 hears when it fails (the action in-process, its order API a real HTTP server)."""
+
 import pytest
 
 from bot.actions.logistics import ValidateOrderForm
 from bot.shop.orders import HttpOrderSource, OrderSourceUnavailable
 from tests.support.order_api_standin import OrderApiStandIn
 
-ORDER = {"id": "SO20260001", "status": "in_transit", "phone": "13912345678", "customer_name": "王芳",
-         "address": {"region": "jiangsu", "city": "南京", "detail": "鼓楼区中山路1号"}, "courier": "zto",
-         "tracking_no": "75300000000001", "items": [{"product": "electric-kettle", "qty": 1}],
-         "created_at": "2026-11-20T08:00:00Z", "paid_at": "2026-11-20T08:05:00Z",
-         "shipped_at": "2026-11-21T10:00:00Z", "delivered_at": None, "scans": []}
+ORDER = {
+    "id": "SO20260001",
+    "status": "in_transit",
+    "phone": "13912345678",
+    "customer_name": "王芳",
+    "address": {"region": "jiangsu", "city": "南京", "detail": "鼓楼区中山路1号"},
+    "courier": "zto",
+    "tracking_no": "75300000000001",
+    "items": [{"product": "electric-kettle", "qty": 1}],
+    "created_at": "2026-11-20T08:00:00Z",
+    "paid_at": "2026-11-20T08:05:00Z",
+    "shipped_at": "2026-11-21T10:00:00Z",
+    "delivered_at": None,
+    "scans": [],
+}
 
 
 @pytest.fixture
@@ -46,21 +57,22 @@ def test_customer_gets_an_apology_and_a_human_option(api, mode, monkeypatch, tra
     api.mode, api.stall_seconds = mode, 1.5
     monkeypatch.setenv("ORDER_API_URL", api.url)
     monkeypatch.setenv("ORDER_API_TIMEOUT", "0.3")
-    slots = ValidateOrderForm().validate_order_id("SO20260001", dispatcher,
-                                                  tracker("SO20260001", intent="inform"), {})
+    slots = ValidateOrderForm().validate_order_id("SO20260001", dispatcher, tracker("SO20260001", intent="inform"), {})
     assert slots == {"order_id": None, "order_flow_stopped": True}
     assert [m["response"] for m in dispatcher.messages] == ["utter_please_wait", "utter_order_source_down"]
 
 
 def test_the_bot_uses_the_api_when_configured(api, monkeypatch, tracker, dispatcher, test_store):
     monkeypatch.setenv("ORDER_API_URL", api.url)
-    slots = ValidateOrderForm().validate_order_id("订单号so20260001", dispatcher,
-                                                  tracker("订单号so20260001", intent="inform"), {})
+    slots = ValidateOrderForm().validate_order_id(
+        "订单号so20260001", dispatcher, tracker("订单号so20260001", intent="inform"), {}
+    )
     assert slots["order_id"] == "SO20260001"
     assert api.requests == ["GET /orders/SO20260001"]
 
 
 # -- the real bot with ORDER_API_URL -------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def shop_api():

@@ -1,5 +1,6 @@
 """Pre-sale through the real bot over HTTP: product answers, recommendations,
 promotions and bargaining, in both languages."""
+
 import datetime as dt
 import uuid
 
@@ -49,8 +50,13 @@ def test_several_questions_are_all_answered_in_one_message(rest, shop):
     messages = say(rest, new(), "这个儿童房推拉门板式衣柜多高多宽？怎么安装？运输会不会有问题？快递能送货上门吗？")
     assert len(messages) == 1
     reply = messages[0]["text"]
-    for expected in ("宽120", "高200", product["installation"]["note"]["zh"], product["transport"]["note"]["zh"],
-                     product["door_delivery"]["note"]["zh"]):
+    for expected in (
+        "宽120",
+        "高200",
+        product["installation"]["note"]["zh"],
+        product["transport"]["note"]["zh"],
+        product["door_delivery"]["note"]["zh"],
+    ):
         assert expected in reply
 
 

@@ -1,5 +1,6 @@
 """The patched runtime (bot/patches.py) against Rasa's own, where it needs the trained
 model or a running server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +11,20 @@ import pytest
 
 from bot import settings
 
-MESSAGES = ["你好", "hello", "我的订单SO20261101到哪了", "4608", "推荐一个500元以内的儿童衣柜", "发新疆要几天",
-            "the lamp arrived broken", "能便宜点不 亲", "转人工", "", "😀😀", "asdf qwer zxcv"]
+MESSAGES = [
+    "你好",
+    "hello",
+    "我的订单SO20261101到哪了",
+    "4608",
+    "推荐一个500元以内的儿童衣柜",
+    "发新疆要几天",
+    "the lamp arrived broken",
+    "能便宜点不 亲",
+    "转人工",
+    "",
+    "😀😀",
+    "asdf qwer zxcv",
+]
 
 
 def test_health_reports_this_runs_token(running_bot):
@@ -55,8 +68,7 @@ def test_sequential_runner_matches_dask_on_the_trained_model(agents):
         # The policies' prediction for a conversation that starts with this message.
         predictions = []
         for agent in (rasas, ours):
-            tracker = DialogueStateTracker.from_events("runtime", [ActionExecuted("action_listen")],
-                                                       agent.domain.slots)
+            tracker = DialogueStateTracker.from_events("runtime", [ActionExecuted("action_listen")], agent.domain.slots)
             tracker.update(UserUttered(text, parsed["intent"], parsed["entities"], parse_data=parsed))
             prediction = agent.processor.predict_next_with_tracker(tracker)
             predictions.append({key: prediction[key] for key in ("scores", "policy", "confidence")})

@@ -1,5 +1,6 @@
 """The real bot over real HTTP: greetings, language following, fallback, bad input, the
 SQLite tracker store."""
+
 import sqlite3
 import uuid
 
@@ -84,12 +85,14 @@ def test_what_the_server_saved_is_what_rasa_reads(rest, running_bot):
         assert rest.texts(who, message)
     served = rest.tracker(who)["events"]
     # Rasa's store reads back the latest session: from its session_started event on.
-    served = served[max(i for i, e in enumerate(served) if e["event"] == "session_started"):]
-    store = SQLTrackerStore(domain=Domain.load(str(ROOT / "bot" / "domain.yml")), dialect="sqlite",
-                            db=str(running_bot.tracker_db))
+    served = served[max(i for i, e in enumerate(served) if e["event"] == "session_started") :]
+    store = SQLTrackerStore(
+        domain=Domain.load(str(ROOT / "bot" / "domain.yml")), dialect="sqlite", db=str(running_bot.tracker_db)
+    )
     stored = [event.as_dict() for event in asyncio.run(store.retrieve(who)).events]
-    assert [(e["event"], e.get("name"), e.get("text")) for e in stored] == \
-        [(e["event"], e.get("name"), e.get("text")) for e in served]
+    assert [(e["event"], e.get("name"), e.get("text")) for e in stored] == [
+        (e["event"], e.get("name"), e.get("text")) for e in served
+    ]
     assert [e.get("text") for e in stored if e["event"] == "user"] == ["你好", "能开发票吗", "thanks a lot"]
 
 
@@ -141,8 +144,17 @@ def test_bad_input_answers_in_the_conversation_language(rest):
             assert not CJK.search(reply) and responses.names(reply, "en"), (message, responses.describe(replies))
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"", b"[]", b'{"sender": ["x"], "message": "hi"}',
-                                  b'{"sender": "a", "message": 5}', b'{"message": "hi"}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"",
+        b"[]",
+        b'{"sender": ["x"], "message": "hi"}',
+        b'{"sender": "a", "message": 5}',
+        b'{"message": "hi"}',
+    ],
+)
 def test_malformed_bodies_get_a_clear_4xx(rest, body):
     status, raw = rest.post_raw("/webhooks/rest/webhook", body)
     assert 400 <= status < 500, (status, raw[:200])

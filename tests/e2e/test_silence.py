@@ -3,6 +3,7 @@
 A socket.io client speaks the widget's protocol (session_request, user_uttered with
 customData) to a bot of this module with SILENCE_* of three seconds.
 """
+
 from __future__ import annotations
 
 import queue
@@ -38,8 +39,9 @@ class Widget:
         assert confirmed.wait(10), "no session_confirm: the socket did not join the session's room"
 
     def send(self, text: str) -> None:
-        self.client.emit("user_uttered", {"message": text, "session_id": self.session_id,
-                                          "customData": {"language": self.language}})
+        self.client.emit(
+            "user_uttered", {"message": text, "session_id": self.session_id, "customData": {"language": self.language}}
+        )
 
     def receive(self, seconds: float) -> List[str]:
         """Every text that arrives within `seconds`."""

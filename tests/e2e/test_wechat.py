@@ -5,6 +5,7 @@ safe-mode bot reaches its action server through `SlowActions`, a forwarding prox
 delay the tests set: that is how a turn becomes slower than the passive-reply window
 (2.5 s here) without any sleep in the product code.
 """
+
 from __future__ import annotations
 
 import threading
@@ -44,8 +45,9 @@ class SlowActions:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 time.sleep(proxy.delay)
-                request = urllib.request.Request(proxy.target + self.path, data=body, method="POST",
-                                                 headers={"Content-Type": "application/json"})
+                request = urllib.request.Request(
+                    proxy.target + self.path, data=body, method="POST", headers={"Content-Type": "application/json"}
+                )
                 try:
                     with urllib.request.urlopen(request, timeout=30) as answer:
                         status, raw = answer.status, answer.read()
@@ -85,8 +87,9 @@ def slow_actions() -> Iterator["SlowActions"]:
 def bots(bot_factory, wechat_api, slow_actions) -> Dict[str, Any]:
     started = {mode: bot_factory.new(f"wechat-{mode}", **bot_env(wechat_api.base, mode)) for mode in MODES}
     # The safe-mode bot calls its action server through the slowing proxy.
-    started["safe"].extra_env.update(WECHAT_PASSIVE_TIMEOUT=str(PASSIVE_TIMEOUT),
-                                     ACTION_ENDPOINT_URL=f"{slow_actions.url}/webhook")
+    started["safe"].extra_env.update(
+        WECHAT_PASSIVE_TIMEOUT=str(PASSIVE_TIMEOUT), ACTION_ENDPOINT_URL=f"{slow_actions.url}/webhook"
+    )
     bot_factory.start(*started.values())
     slow_actions.target = started["safe"].actions_url
     for bot in started.values():  # the first turn of a fresh server is the slowest
@@ -363,14 +366,18 @@ def test_timestamp_outside_the_window_is_refused(bots, safe, skew):
     assert user_texts(bots["safe"], who) == []
 
 
-BILLION_LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-                  + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 or "")) * 10}">' for i in range(1, 10))
-                  + ']><xml><ToUserName><![CDATA[gh_anjiahome01]]></ToUserName><FromUserName><![CDATA[{who}]]>'
-                  '</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType>'
-                  '<Content>&lol9;</Content><MsgId>1</MsgId></xml>')
-EXTERNAL_ENTITY = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml>'
-                   '<FromUserName><![CDATA[{who}]]></FromUserName><MsgType><![CDATA[text]]></MsgType>'
-                   '<Content>&e;</Content><MsgId>2</MsgId></xml>')
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 or "")) * 10}">' for i in range(1, 10))
+    + "]><xml><ToUserName><![CDATA[gh_anjiahome01]]></ToUserName><FromUserName><![CDATA[{who}]]>"
+    "</FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+    "<Content>&lol9;</Content><MsgId>1</MsgId></xml>"
+)
+EXTERNAL_ENTITY = (
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><xml>'
+    "<FromUserName><![CDATA[{who}]]></FromUserName><MsgType><![CDATA[text]]></MsgType>"
+    "<Content>&e;</Content><MsgId>2</MsgId></xml>"
+)
 
 
 @pytest.mark.parametrize("mode", ["plain", "safe"])

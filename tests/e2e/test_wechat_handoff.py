@@ -9,6 +9,7 @@ the hand-off brings the bot back, whose rating question goes out through the sam
 A bot of this module with WeChat in safe mode against the local WeChat stand-in, and
 the agent console.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,7 +65,7 @@ def turn(wechat: WeChatPusher, api: WeChatServer, bot: Any, who: str, text: str)
         users = [i for i, e in enumerate(events) if e["event"] == "user"]
         if len(users) <= users_before:
             return None  # the turn is not saved yet
-        said = [e for e in events[users[-1]:] if e["event"] == "bot"]
+        said = [e for e in events[users[-1] :] if e["event"] == "bot"]
         received = passive + api.messages_to(who)[sent_before:]
         return (received,) if len(received) >= len(said) else None
 
@@ -103,8 +104,13 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     # 1. The customer asks for a person: told an agent is coming, a WeChat ticket, the bot paused.
     answer, ticket = handed_off(wechat, wechat_api, bot, who)
     assert len(answer) == 1 and QUEUED_ZH in answer[0], answer
-    assert (ticket.kind, ticket.channel, ticket.conversation_id, ticket.status, ticket.language) == \
-        ("handoff", "wechat", who, "waiting", "zh")
+    assert (ticket.kind, ticket.channel, ticket.conversation_id, ticket.status, ticket.language) == (
+        "handoff",
+        "wechat",
+        who,
+        "waiting",
+        "zh",
+    )
     assert RestClient(bot.url).tracker(who)["paused"] is True
     sent = wechat_api.messages_to(who)  # what the customer-service API has delivered so far
 
@@ -124,8 +130,7 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     reply = "您好，我是人工客服小王，非常抱歉门板有损坏，请问您的订单号是多少？"
     assert console.post(ticket.id, "reply", {"text": reply}) == (200, {"ok": True})
     assert wechat_api.messages_to(who) == sent + [reply]  # sent before the console answered
-    assert wechat_api.attempts_to(who)[-1]["message"] == {"touser": who, "msgtype": "text",
-                                                         "text": {"content": reply}}
+    assert wechat_api.attempts_to(who)[-1]["message"] == {"touser": who, "msgtype": "text", "text": {"content": reply}}
     last = console.ticket(ticket.id)["transcript"][-1]
     assert (last["sender"], last["text"], last["agent"]) == ("agent", reply, "agent")
     sent = wechat_api.messages_to(who)
@@ -152,10 +157,15 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     # customer through the customer-service API (there is no HTTP request to answer).
     events_before_end = len(RestClient(bot.url).tracker(who)["events"])
     assert console.post(ticket.id, "end") == (200, {"ok": True})
-    said = wait_until(lambda: bot_events_since(bot, who, events_before_end), TURN_TIMEOUT,
-                      message="the bot said nothing after the hand-off ended")
-    after = wait_until(lambda: len(wechat_api.messages_to(who)) >= len(sent) + len(said) and
-                       wechat_api.messages_to(who)[len(sent):], TURN_TIMEOUT)
+    said = wait_until(
+        lambda: bot_events_since(bot, who, events_before_end),
+        TURN_TIMEOUT,
+        message="the bot said nothing after the hand-off ended",
+    )
+    after = wait_until(
+        lambda: len(wechat_api.messages_to(who)) >= len(sent) + len(said) and wechat_api.messages_to(who)[len(sent) :],
+        TURN_TIMEOUT,
+    )
     assert len(said) == 2 and len(after) == 2, (said, after)
     assert BACK_ZH in after[0]
     assert after[1].startswith(RATING_ZH), after[1]

@@ -4,6 +4,7 @@ gives out, each with its own stores under var/test/<name>/.
 tests/e2e/conftest.py is the one place that starts them; test modules get them from its
 fixtures.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,8 +19,14 @@ TEST_VAR = settings.ROOT / "var" / "test"
 AGENT, PASSWORD, SECRET = "agent", "test-password-7f3a", "test-secret-91c2"
 # Every test bot: agents always on duty (after-hours is tested on the action itself),
 # silence timers out of the way unless a module sets them.
-BASE_ENV = {"AGENT_USERNAME": AGENT, "AGENT_PASSWORD": PASSWORD, "AGENT_SECRET": SECRET,
-            "SERVICE_HOURS": "00:00-24:00", "SILENCE_NUDGE_SECONDS": "600", "SILENCE_CLOSE_SECONDS": "600"}
+BASE_ENV = {
+    "AGENT_USERNAME": AGENT,
+    "AGENT_PASSWORD": PASSWORD,
+    "AGENT_SECRET": SECRET,
+    "SERVICE_HOURS": "00:00-24:00",
+    "SILENCE_NUDGE_SECONDS": "600",
+    "SILENCE_CLOSE_SECONDS": "600",
+}
 START_TIMEOUT = 240
 
 
@@ -35,9 +42,14 @@ def new_bot(name: str, **env: str) -> Bot:
     folder = TEST_VAR / name
     shutil.rmtree(folder, ignore_errors=True)
     rasa_port, actions_port = free_ports(2)
-    return Bot(model=model, rasa_port=rasa_port, actions_port=actions_port, tracker_db=folder / "tracker.db",
-               log_dir=folder / "log",
-               extra_env={"DATABASE_URL": f"sqlite:///{folder / 'shop.db'}", **BASE_ENV, **env})
+    return Bot(
+        model=model,
+        rasa_port=rasa_port,
+        actions_port=actions_port,
+        tracker_db=folder / "tracker.db",
+        log_dir=folder / "log",
+        extra_env={"DATABASE_URL": f"sqlite:///{folder / 'shop.db'}", **BASE_ENV, **env},
+    )
 
 
 def start(bot: Bot, timeout: float = START_TIMEOUT) -> Bot:

@@ -3,6 +3,7 @@
 It serves orders as JSON, and can be told to answer 500 or to stall past the client's
 timeout, so tests see what the bot does when a real API misbehaves.
 """
+
 from __future__ import annotations
 
 import json

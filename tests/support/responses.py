@@ -1,4 +1,5 @@
 """Which of the domain's responses a text the bot sent is (the variant, with its language)."""
+
 from __future__ import annotations
 
 import re

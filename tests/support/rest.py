@@ -1,4 +1,5 @@
 """The one REST client of the tests: a running Rasa server over real HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ class RestClient:
 
     def post_raw(self, path: str, body: bytes, content_type: str = "application/json") -> Tuple[int, bytes]:
         """One POST; (status, body) whatever the status."""
-        request = urllib.request.Request(self.base + path, data=body, method="POST",
-                                         headers={"Content-Type": content_type})
+        request = urllib.request.Request(
+            self.base + path, data=body, method="POST", headers={"Content-Type": content_type}
+        )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
                 return response.status, response.read()

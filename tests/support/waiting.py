@@ -1,4 +1,5 @@
 """Waiting on conditions instead of sleeping a fixed time."""
+
 from __future__ import annotations
 
 import time
@@ -7,8 +8,7 @@ from typing import Callable, Optional, TypeVar
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], timeout: float, interval: float = 0.05,
-               message: Optional[str] = None) -> T:
+def wait_until(predicate: Callable[[], T], timeout: float, interval: float = 0.05, message: Optional[str] = None) -> T:
     """The first truthy value of `predicate()`; AssertionError after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -20,8 +20,9 @@ def wait_until(predicate: Callable[[], T], timeout: float, interval: float = 0.0
         time.sleep(interval)
 
 
-def holds_for(predicate: Callable[[], object], seconds: float, interval: float = 0.05,
-              message: Optional[str] = None) -> None:
+def holds_for(
+    predicate: Callable[[], object], seconds: float, interval: float = 0.05, message: Optional[str] = None
+) -> None:
     """`predicate()` stays true for `seconds` (for "nothing more happens" checks);
     fails as soon as it is false."""
     deadline = time.monotonic() + seconds

@@ -1,4 +1,5 @@
 """The agent console and the website chat from outside: HTTP with a cookie jar, a browser."""
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -14,8 +15,14 @@ from tests.support.bots import AGENT, PASSWORD, store_of
 from tests.support.waiting import wait_until
 
 SCREENSHOTS = settings.ROOT / "var" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 class LoginRefused(Exception):
@@ -38,8 +45,9 @@ class Http:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect)
 
-    def request(self, method: str, path: str, body: Optional[bytes] = None,
-                headers: Optional[Dict[str, str]] = None) -> Tuple[int, Dict[str, str], bytes]:
+    def request(
+        self, method: str, path: str, body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None
+    ) -> Tuple[int, Dict[str, str], bytes]:
         request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
         try:
             with self.opener.open(request, timeout=30) as response:
@@ -47,8 +55,9 @@ class Http:
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
 
-    def post_json(self, path: str, data: Any, csrf: Optional[str] = None,
-                  extra: Optional[Dict[str, str]] = None) -> Tuple[int, Any]:
+    def post_json(
+        self, path: str, data: Any, csrf: Optional[str] = None, extra: Optional[Dict[str, str]] = None
+    ) -> Tuple[int, Any]:
         headers = {"Content-Type": "application/json", **({"X-CSRF-Token": csrf} if csrf else {}), **(extra or {})}
         status, _, raw = self.request("POST", path, json.dumps(data).encode(), headers)
         try:
@@ -63,8 +72,9 @@ class Http:
         assert status == 200, status
         token = re.search(rb'name="csrf" value="([^"]+)"', page).group(1).decode()
         form = urllib.parse.urlencode({"csrf": token, "username": username, "password": password}).encode()
-        status, _, answer = self.request("POST", "/agent/login", form,
-                                         {"Content-Type": "application/x-www-form-urlencoded"})
+        status, _, answer = self.request(
+            "POST", "/agent/login", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
         if status != 303:
             raise LoginRefused(status, answer)
         status, _, raw = self.request("GET", "/agent/api/me")
@@ -74,6 +84,7 @@ class Http:
 
 def handoff_ticket(bot: Any, sender: str, timeout: float = 10) -> Any:
     """The conversation's hand-off ticket, once the bot has written it."""
+
     def latest() -> Any:
         rows = store_of(bot).tickets(kind="handoff", conversation_id=sender)
         return rows[-1] if rows else None

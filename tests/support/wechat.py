@@ -1,4 +1,5 @@
 """The test Official Account: its settings for a bot, OpenIDs, WeChat's pusher for a bot."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,12 +21,20 @@ def openid() -> str:
 
 def bot_env(api_base: str, mode: str, **extra: str) -> Dict[str, str]:
     """A bot's WeChat settings for the test account, against the stand-in at `api_base`."""
-    return {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": APP_SECRET,
-            "WECHAT_AES_KEY": AES_KEY, "WECHAT_MODE": mode, "WECHAT_API_BASE": api_base,
-            "WECHAT_TIMESTAMP_WINDOW": "300", **extra}
+    return {
+        "WECHAT_TOKEN": TOKEN,
+        "WECHAT_APP_ID": APP_ID,
+        "WECHAT_APP_SECRET": APP_SECRET,
+        "WECHAT_AES_KEY": AES_KEY,
+        "WECHAT_MODE": mode,
+        "WECHAT_API_BASE": api_base,
+        "WECHAT_TIMESTAMP_WINDOW": "300",
+        **extra,
+    }
 
 
 def pusher(bot: Any, mode: str, **kwargs: Any) -> WeChatPusher:
     """WeChat pushing messages to `bot`'s WeChat URL in `mode`."""
-    return WeChatPusher(f"{bot.url}/webhooks/wechat/webhook", TOKEN, APP_ID,
-                        AES_KEY if mode != "plain" else "", mode, **kwargs)
+    return WeChatPusher(
+        f"{bot.url}/webhooks/wechat/webhook", TOKEN, APP_ID, AES_KEY if mode != "plain" else "", mode, **kwargs
+    )

@@ -9,6 +9,7 @@ Two halves, as at WeChat:
   `timeout` seconds (5 at WeChat) for the answer and retries the same message up to
   `retries` times, then checks and decrypts the passive reply.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -187,8 +188,17 @@ class Delivery:
 
 
 class WeChatPusher:
-    def __init__(self, url: str, token: str, app_id: str, aes_key: str, mode: str,
-                 account: str = "gh_anjiahome01", timeout: float = 5.0, retries: int = 3) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        app_id: str,
+        aes_key: str,
+        mode: str,
+        account: str = "gh_anjiahome01",
+        timeout: float = 5.0,
+        retries: int = 3,
+    ) -> None:
         self.url, self.token, self.app_id, self.mode = url, token, app_id, mode
         self.account = account
         self.timeout, self.retries = timeout, retries
@@ -200,15 +210,29 @@ class WeChatPusher:
         return str(self._msg_id)
 
     # -- messages as WeChat writes them --
-    def message_xml(self, openid: str, msg_type: str, fields: Dict[str, Any],
-                    msg_id: Optional[str] = None, create_time: Optional[int] = None) -> str:
-        data: Dict[str, Any] = {"ToUserName": self.account, "FromUserName": openid,
-                                "CreateTime": str(create_time or int(time.time())), "MsgType": msg_type}
+    def message_xml(
+        self,
+        openid: str,
+        msg_type: str,
+        fields: Dict[str, Any],
+        msg_id: Optional[str] = None,
+        create_time: Optional[int] = None,
+    ) -> str:
+        data: Dict[str, Any] = {
+            "ToUserName": self.account,
+            "FromUserName": openid,
+            "CreateTime": str(create_time or int(time.time())),
+            "MsgType": msg_type,
+        }
         data.update(fields)
         if msg_type != "event":
             data["MsgId"] = msg_id or self.next_msg_id()
-        nodes = "".join(f"<{k}>{v}</{k}>" if k in ("CreateTime", "MsgId") or isinstance(v, (int, float))
-                        else f"<{k}><![CDATA[{cdata(v)}]]></{k}>" for k, v in data.items())
+        nodes = "".join(
+            f"<{k}>{v}</{k}>"
+            if k in ("CreateTime", "MsgId") or isinstance(v, (int, float))
+            else f"<{k}><![CDATA[{cdata(v)}]]></{k}>"
+            for k, v in data.items()
+        )
         return f"<xml>{nodes}</xml>"
 
     def text(self, openid: str, content: str, **kwargs: Any) -> Delivery:
@@ -218,15 +242,20 @@ class WeChatPusher:
         return self.push(self.message_xml(openid, "event", {"Event": event}, **kwargs))
 
     # -- signing and encryption as WeChat does it --
-    def signed(self, plain_xml: str, timestamp: Optional[int] = None, token: Optional[str] = None,
-               mode: Optional[str] = None) -> tuple:
+    def signed(
+        self, plain_xml: str, timestamp: Optional[int] = None, token: Optional[str] = None, mode: Optional[str] = None
+    ) -> tuple:
         """(query, body) for one push; `token` other than ours forges the signatures."""
         token = token if token is not None else self.token
         mode = mode or self.mode
         timestamp_s, nonce = str(timestamp if timestamp is not None else int(time.time())), secrets.token_hex(5)
         openid = re.search(r"<FromUserName><!\[CDATA\[(.*?)\]\]>", plain_xml)
-        query = {"signature": sign(token, timestamp_s, nonce), "timestamp": timestamp_s, "nonce": nonce,
-                 "openid": openid.group(1) if openid else ""}
+        query = {
+            "signature": sign(token, timestamp_s, nonce),
+            "timestamp": timestamp_s,
+            "nonce": nonce,
+            "openid": openid.group(1) if openid else "",
+        }
         if mode == "plain":
             return query, plain_xml
         # WeChat's direction of the same crypto: AES(random + length + xml + AppID), then
@@ -237,15 +266,21 @@ class WeChatPusher:
         if mode == "compatible":  # the plaintext fields and the ciphertext side by side
             body = plain_xml.replace("</xml>", f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
         else:
-            body = (f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName>"
-                    f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+            body = (
+                f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+            )
         return query, body
 
     def post_once(self, query: Dict[str, str], body: Any, timeout: Optional[float] = None) -> tuple:
         """One HTTP POST: (status, body text); raises socket.timeout when WeChat would give up."""
         data = body if isinstance(body, bytes) else body.encode("utf-8")
-        request = urllib.request.Request(f"{self.url}?{urllib.parse.urlencode(query)}", data=data,
-                                         method="POST", headers={"Content-Type": "text/xml"})
+        request = urllib.request.Request(
+            f"{self.url}?{urllib.parse.urlencode(query)}",
+            data=data,
+            method="POST",
+            headers={"Content-Type": "text/xml"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout or self.timeout) as answer:
                 return answer.status, answer.read().decode("utf-8")
@@ -282,8 +317,9 @@ class WeChatPusher:
         if "Encrypt" in reply:
             if sign(self.token, reply["TimeStamp"], reply["Nonce"], reply["Encrypt"]) != reply["MsgSignature"]:
                 raise AssertionError("reply msg_signature does not verify")
-            reply = xmltodict.parse(self.crypto.decrypt_message(
-                body, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"]))["xml"]
+            reply = xmltodict.parse(
+                self.crypto.decrypt_message(body, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"])
+            )["xml"]
         elif query.get("encrypt_type") == "aes":
             raise AssertionError("plaintext reply to an encrypted message")
         return reply
@@ -292,8 +328,12 @@ class WeChatPusher:
         """The GET WeChat sends when the shop saves the server URL."""
         token = token if token is not None else self.token
         timestamp_s, nonce = str(timestamp if timestamp is not None else int(time.time())), secrets.token_hex(5)
-        query = {"signature": sign(token, timestamp_s, nonce), "timestamp": timestamp_s, "nonce": nonce,
-                 "echostr": echostr}
+        query = {
+            "signature": sign(token, timestamp_s, nonce),
+            "timestamp": timestamp_s,
+            "nonce": nonce,
+            "echostr": echostr,
+        }
         try:
             with urllib.request.urlopen(f"{self.url}?{urllib.parse.urlencode(query)}", timeout=self.timeout) as r:
                 return r.status, r.read().decode("utf-8")

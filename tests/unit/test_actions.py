@@ -1,4 +1,5 @@
 """Actions on Tracker fixtures (the financial-demo way): what they say, in which language."""
+
 from bot.actions.etiquette import ActionFallback, ActionGoodbye, ActionGreet
 from bot.actions.service_info import ActionInvoicePolicy, ActionPaymentMethods, ActionReturnPolicy
 
@@ -34,14 +35,14 @@ def miss(text, intent="nlu_fallback"):
 
 
 def test_first_miss_asks_to_rephrase(tracker, dispatcher):
-    _, messages = run(ActionFallback(), dispatcher, tracker("asdf qwer", intent="nlu_fallback",
-                                                            events=[miss("你好", "greet")]))
+    _, messages = run(
+        ActionFallback(), dispatcher, tracker("asdf qwer", intent="nlu_fallback", events=[miss("你好", "greet")])
+    )
     assert messages[0]["response"] == "utter_fallback_rephrase"
 
 
 def test_second_miss_in_a_row_offers_a_human(tracker, dispatcher):
-    _, messages = run(ActionFallback(), dispatcher, tracker("zzz", intent="nlu_fallback",
-                                                            events=[miss("qqq")]))
+    _, messages = run(ActionFallback(), dispatcher, tracker("zzz", intent="nlu_fallback", events=[miss("qqq")]))
     assert messages[0]["response"] == "utter_fallback_offer_human"
 
 

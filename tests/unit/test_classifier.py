@@ -1,4 +1,5 @@
 """The intent classifier's vectorised scorer gives sklearn's calibrated probabilities."""
+
 import numpy as np
 import pytest
 from scipy.sparse import random as sparse_random
@@ -13,8 +14,9 @@ def fitted(n_classes: int, seed: int = 0) -> tuple:
     X = sparse_random(60 * n_classes, 300, density=0.05, format="csr", random_state=seed)
     y = np.array([f"intent_{i % n_classes}" for i in range(X.shape[0])])
     X = X + sparse_random(X.shape[0], 300, density=0.01, format="csr", random_state=seed + 1)
-    clf = CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced", max_iter=5000, random_state=1),
-                                 cv=3, method="sigmoid").fit(X, y)
+    clf = CalibratedClassifierCV(
+        LinearSVC(C=0.5, class_weight="balanced", max_iter=5000, random_state=1), cv=3, method="sigmoid"
+    ).fit(X, y)
     probe = sparse_random(25, 300, density=0.05, format="csr", random_state=int(rng.integers(100)))
     return clf, probe
 

@@ -1,4 +1,5 @@
 """The cached dialogue states (bot/dialogue_states.py) equal Rasa's, on all our stories and rules."""
+
 import itertools
 
 import pytest
@@ -15,17 +16,21 @@ from bot.settings import ROOT
 def domain_and_trackers():
     importer = TrainingDataImporter.load_from_dict(
         domain_path=str(ROOT / "bot" / "domain.yml"),
-        training_data_paths=[str(ROOT / "bot" / "data"), str(ROOT / "tests" / "stories")])
+        training_data_paths=[str(ROOT / "bot" / "data"), str(ROOT / "tests" / "stories")],
+    )
     domain = importer.get_domain()
-    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0,
-                                     use_story_concatenation=False, remove_duplicates=False).generate()
+    trackers = TrainingDataGenerator(
+        importer.get_stories(), domain, augmentation_factor=0, use_story_concatenation=False, remove_duplicates=False
+    ).generate()
     assert len(trackers) > 50
     return domain, trackers
 
 
 def argument_sets(domain):
-    rule_only = {RULE_ONLY_SLOTS: [slot.name for slot in domain.slots][:3],
-                 RULE_ONLY_LOOPS: list(domain.form_names)[:1]}
+    rule_only = {
+        RULE_ONLY_SLOTS: [slot.name for slot in domain.slots][:3],
+        RULE_ONLY_LOOPS: list(domain.form_names)[:1],
+    }
     for omit, ignore, data in itertools.product([False, True], [False, True], [None, rule_only]):
         yield {"omit_unset_slots": omit, "ignore_rule_only_turns": ignore, "rule_only_data": data}
 
@@ -47,8 +52,9 @@ def test_the_cache_follows_a_growing_conversation(domain_and_trackers):
         for event in source.events:
             tracker.update(event)
             for kwargs in argument_sets(domain):
-                assert (dialogue_states.states_for_tracker_history(domain, tracker, **kwargs)
-                        == dialogue_states.original(domain, tracker, **kwargs))
+                assert dialogue_states.states_for_tracker_history(
+                    domain, tracker, **kwargs
+                ) == dialogue_states.original(domain, tracker, **kwargs)
 
 
 def test_callers_may_change_what_they_get(domain_and_trackers):

@@ -1,4 +1,5 @@
 """The shop's voice (seeds 002 and 003), checked over every response in the domain."""
+
 import re
 
 import pytest
@@ -14,8 +15,9 @@ PLACEHOLDER = re.compile(r"{(\w+)}")
 
 def variants(name):
     zh = [v for v in RESPONSES[name] if not v.get("condition")]
-    en = [v for v in RESPONSES[name]
-          if {"type": "slot", "name": "language", "value": "en"} in (v.get("condition") or [])]
+    en = [
+        v for v in RESPONSES[name] if {"type": "slot", "name": "language", "value": "en"} in (v.get("condition") or [])
+    ]
     return zh, en
 
 
@@ -66,3 +68,34 @@ def test_forbidden_list_catches_the_seed_phrases():
     """The check itself must be able to fail."""
     bad = "好的，慢慢等着吧"
     assert any(p in bad for p in FORBIDDEN)
+
+
+def bilingual_texts(value, where=""):
+    """Every {zh, en} text in a piece of shop data, with where it is."""
+    if isinstance(value, dict):
+        if set(value) >= {"zh", "en"} and all(isinstance(value[k], (str, list)) for k in ("zh", "en")):
+            yield where, value["zh"], value["en"]
+        for key, item in value.items():
+            if key not in ("zh", "en"):
+                yield from bilingual_texts(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from bilingual_texts(item, f"{where}[{index}]")
+
+
+QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\"[^\"]*\"")
+
+
+@pytest.mark.parametrize("name", ["shop", "catalog", "promotions", "couriers", "policies"])
+def test_texts_in_the_shop_data_keep_the_shop_voice(name):
+    """What the bot says from the shop data, too: Chinese and English, no forbidden phrase."""
+    data = yaml.safe_load((settings.ROOT / "bot" / "shop" / "data" / f"{name}.yml").read_text(encoding="utf-8"))
+    checked = 0
+    for where, zh, en in bilingual_texts(data):
+        for text in zh if isinstance(zh, list) else [zh]:
+            assert not any(p.lower() in text.lower() for p in FORBIDDEN), f"{name}{where}: {text!r}"
+        for text in en if isinstance(en, list) else [en]:
+            assert not any(p.lower() in text.lower() for p in FORBIDDEN), f"{name}{where}: {text!r}"
+            assert not CJK.search(QUOTED.sub("", text)), f"{name}{where}: Chinese in English text {text!r}"
+        checked += 1
+    assert checked > 5

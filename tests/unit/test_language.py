@@ -1,4 +1,9 @@
-from bot.nlu.language import detect
+from bot.nlu.language import detect as detect_with
+from tests.support.understanding import neutral
+
+
+def detect(text):
+    return detect_with(text, neutral())
 
 
 def test_chinese_and_mixed_messages_are_chinese():
@@ -15,3 +20,13 @@ def test_english_messages_are_english():
 def test_messages_without_a_language_signal_keep_the_conversation_language():
     for text in ("", "   ", "SO20261101", "1234", "👍👍", "ok", "SF", "\x00\x07", "???"):
         assert detect(text) is None, text
+
+
+def test_mostly_english_with_a_chinese_name_is_english():
+    assert detect("can i pay with 花呗") == "en"
+    assert detect("is the 儿童衣柜 in stock") == "en"
+    assert detect("hello在吗") == "zh" and detect("我想买air fryer") == "zh"
+
+
+def test_markup_is_not_language():
+    assert detect("<b></b>") is None and detect("<script>alert(1)</script>") == "en"

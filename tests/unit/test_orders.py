@@ -1,4 +1,5 @@
 """Order ids."""
+
 from bot.shop.orders import normalise_order_id
 
 

@@ -3,6 +3,7 @@
 The graph runner is also compared with Rasa's on the trained model, and /health and the
 tracker store with a running server, in tests/e2e/.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -99,8 +100,10 @@ def test_every_target_exists_in_this_rasa():
 # -- the action-result validator --------------------------------------------------------
 
 REPLIES: List[Any] = [
-    {"events": [{"event": "slot", "name": "language", "value": "en", "timestamp": None}],
-     "responses": [{"response": "utter_greet", "agent_name": "Ann"}]},
+    {
+        "events": [{"event": "slot", "name": "language", "value": "en", "timestamp": None}],
+        "responses": [{"response": "utter_greet", "agent_name": "Ann"}],
+    },
     {"events": [], "responses": []},
     {},
     {"events": "not a list"},
@@ -125,8 +128,11 @@ def test_the_validator_raises_what_rasa_raises(reply):
     except ValidationError as error:
         with pytest.raises(ValidationError) as ours:
             patches.validate_action_result(action, reply)
-        assert (ours.value.message, list(ours.value.path), ours.value.validator) == \
-            (error.message, list(error.path), error.validator)
+        assert (ours.value.message, list(ours.value.path), ours.value.validator) == (
+            error.message,
+            list(error.path),
+            error.validator,
+        )
         assert "Failed to validate Action server response" in ours.value.message
     else:
         assert patches.validate_action_result(action, reply) is expected is True
@@ -142,6 +148,7 @@ def test_rasas_validator_is_jsonschema_validate():
 
 
 # -- the event type table ---------------------------------------------------------------
+
 
 def test_the_event_table_resolves_every_event_type_as_rasa_does():
     from rasa.shared.core.events import Event, SlotSet
@@ -173,6 +180,7 @@ def test_the_event_table_finds_an_event_class_defined_later():
 
 
 # -- gc.freeze and /health --------------------------------------------------------------
+
 
 def test_freeze_wrapper_returns_the_agent_and_freezes():
     agent = object()
@@ -212,6 +220,7 @@ def test_configure_app_gets_the_health_route():
 
 # -- the graph runner -------------------------------------------------------------------
 
+
 def test_sequential_runner_matches_dask_on_a_graph(tmp_path):
     from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
     from rasa.engine.runner.dask import DaskGraphRunner
@@ -236,13 +245,15 @@ def test_sequential_runner_matches_dask_on_a_graph(tmp_path):
     def node(label: str, **needs: str) -> SchemaNode:
         return SchemaNode(needs=needs, uses=Combine, constructor_name="create", fn="run", config={"label": label})
 
-    schema = GraphSchema({
-        "a": node("a", text="message"),
-        "b": node("b", first="a"),
-        "c": node("c", first="a", second="b"),
-        "d": node("d", first="c", text="message"),
-        "unused": node("unused", first="a"),
-    })
+    schema = GraphSchema(
+        {
+            "a": node("a", text="message"),
+            "b": node("b", first="a"),
+            "c": node("c", first="a", second="b"),
+            "d": node("d", first="c", text="message"),
+            "unused": node("unused", first="a"),
+        }
+    )
     storage = LocalModelStorage(tmp_path)
     context = ExecutionContext(schema, "model")
     dask = DaskGraphRunner(schema, storage, context)
@@ -263,6 +274,7 @@ def test_sequential_runner_matches_dask_on_a_graph(tmp_path):
 
 
 # -- the website channel's socket.io handler ---------------------------------------------
+
 
 def _handler_and_messages(channel: Any) -> tuple:
     received: List[Any] = []
@@ -287,8 +299,12 @@ def test_website_handler_passes_what_rasas_handler_passes():
     asyncio.run(rasas("sid-1", dict(data)))
     asyncio.run(ours("sid-1", dict(data)))
     (theirs,), (mine,) = from_rasa, from_ours
-    assert (mine.text, mine.sender_id, mine.input_channel, mine.metadata) == \
-        (theirs.text, theirs.sender_id, theirs.input_channel, theirs.metadata)
+    assert (mine.text, mine.sender_id, mine.input_channel, mine.metadata) == (
+        theirs.text,
+        theirs.sender_id,
+        theirs.input_channel,
+        theirs.metadata,
+    )
     assert isinstance(mine.output_channel, SocketIOOutput)
     # What ours adds: the page language from the widget's customData.
     asyncio.run(ours("sid-1", {"message": "hi", "session_id": "s1", "customData": {"language": "en-US"}}))
@@ -302,6 +318,7 @@ def test_website_handler_passes_what_rasas_handler_passes():
 
 # -- story tests ------------------------------------------------------------------------
 
+
 def test_story_tests_compare_entities_as_stories_can_write_them():
     from rasa.core.test import _collect_user_uttered_predictions
     from rasa.shared.core.events import UserUttered
@@ -309,12 +326,25 @@ def test_story_tests_compare_entities_as_stories_can_write_them():
 
     text = "推荐500元以内的台灯"
     start, end = text.index("500元以内"), text.index("的")
-    gold = UserUttered(text, {"name": "request_recommendation"},
-                       [{"entity": "budget", "start": start, "end": end, "value": "500元以内"}])
-    predicted = {"text": text, "intent": {"name": "request_recommendation"}, "entities": [
-        {"entity": "language", "value": "zh", "start": 0, "end": len(text), "extractor": "LanguageDetector"},
-        {"entity": "budget", "value": {"amount": 500.0, "currency": "CNY"}, "start": start, "end": end,
-         "extractor": "ShopEntityMatcher"}]}
+    gold = UserUttered(
+        text,
+        {"name": "request_recommendation"},
+        [{"entity": "budget", "start": start, "end": end, "value": "500元以内"}],
+    )
+    predicted = {
+        "text": text,
+        "intent": {"name": "request_recommendation"},
+        "entities": [
+            {"entity": "language", "value": "zh", "start": 0, "end": len(text), "extractor": "LanguageDetector"},
+            {
+                "entity": "budget",
+                "value": {"amount": 500.0, "currency": "CNY"},
+                "start": start,
+                "end": end,
+                "extractor": "ShopEntityMatcher",
+            },
+        ],
+    }
 
     def mismatch(collect: Any, prediction: Dict[str, Any]) -> bool:
         tracker = DialogueStateTracker("story", [])  # Rasa turns values into strings in place: a copy each time
@@ -323,8 +353,18 @@ def test_story_tests_compare_entities_as_stories_can_write_them():
     assert mismatch(_collect_user_uttered_predictions, predicted)  # Rasa: language and the dict differ
     story_test = patches.story_test_entities(_collect_user_uttered_predictions)
     assert not mismatch(story_test, predicted)
-    wrong = dict(predicted, entities=predicted["entities"] + [
-        {"entity": "product", "value": "eye-care-desk-lamp", "start": end + 1, "end": end + 3,
-         "extractor": "ShopEntityMatcher"}])
+    wrong = dict(
+        predicted,
+        entities=predicted["entities"]
+        + [
+            {
+                "entity": "product",
+                "value": "eye-care-desk-lamp",
+                "start": end + 1,
+                "end": end + 3,
+                "extractor": "ShopEntityMatcher",
+            }
+        ],
+    )
     assert mismatch(story_test, wrong)  # any other entity still counts
     assert mismatch(story_test, dict(predicted, intent={"name": "ask_product_info"}))

@@ -1,4 +1,5 @@
 """scripts/servers.py: ports from the OS, and a server counts as up only with this run's token."""
+
 import json
 import socket
 import threading

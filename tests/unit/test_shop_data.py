@@ -1,4 +1,5 @@
 """Shop data is refused whole, with the file, item and field named."""
+
 import shutil
 
 import pytest

@@ -1,4 +1,5 @@
 """The cached SQL tracker store keeps exactly what Rasa's SQL tracker store keeps."""
+
 import asyncio
 
 import pytest
@@ -20,8 +21,13 @@ def run(coroutine):
 
 
 def turn(text, language="zh"):
-    return [UserUttered(text, {"name": "greet", "confidence": 0.9}), SlotSet("language", language),
-            ActionExecuted("action_greet"), BotUttered(f"reply to {text}"), ActionExecuted("action_listen")]
+    return [
+        UserUttered(text, {"name": "greet", "confidence": 0.9}),
+        SlotSet("language", language),
+        ActionExecuted("action_greet"),
+        BotUttered(f"reply to {text}"),
+        ActionExecuted("action_listen"),
+    ]
 
 
 def dicts(tracker):
@@ -79,8 +85,12 @@ def test_a_new_session_is_cut_as_rasa_cuts_it(tmp_path, domain):
     async def steps():
         tracker = await first_turn(store, "c3", "old session")
         tracker = await store.retrieve("c3")
-        for event in [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-                      *turn("new session")]:
+        for event in [
+            ActionExecuted("action_session_start"),
+            SessionStarted(),
+            ActionExecuted("action_listen"),
+            *turn("new session"),
+        ]:
             tracker.update(event)
         await store.save(tracker)
         return await store.retrieve("c3")
@@ -139,7 +149,8 @@ def test_on_exit_the_wal_goes_into_the_database_file(tmp_path, domain):
         "    tracker = await store.get_or_create_tracker('x')\n"
         "    tracker.update(UserUttered('hi'))\n"
         "    await store.save(tracker)\n"
-        "asyncio.run(main())\n")
+        "asyncio.run(main())\n"
+    )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not db.with_name("exit.db-wal").exists()

@@ -1,4 +1,5 @@
 """scripts/validate.py lets through exactly what its docstring and the README say."""
+
 import pytest
 
 from scripts.validate import problems, responses_named_in, responses_used_by_actions
@@ -26,15 +27,21 @@ def test_the_bots_actions_and_forms_are_found():
     assert {"utter_greet", "utter_order_paid", "utter_ask_phone_last4"} <= used
 
 
-@pytest.mark.parametrize("line,fails", [
-    (WARN + "The utterance 'utter_greet' is not used in any story or rule.", False),
-    (WARN + "The utterance 'utter_nobody_says_this' is not used in any story or rule.", True),
-    (WARN + "The intent 'ask_price' is not used in any story or rule.", True),
-    (WARN + "The intent 'EXTERNAL_silence' is listed in the domain file, but is not found in the NLU training data.",
-     False),
-    (WARN + "Slot 'x' has influence_conversation set but is not used.", True),
-    ("2026-11-30 04:21:30 WARNING  rasa.validator  - Issue found in 'bot/data/rules/x.yml'", True),
-    ("/venv/sqlalchemy/orm.py:1044: MovedIn20Warning: Deprecated API features detected!", False),
-])
+@pytest.mark.parametrize(
+    "line,fails",
+    [
+        (WARN + "The utterance 'utter_greet' is not used in any story or rule.", False),
+        (WARN + "The utterance 'utter_nobody_says_this' is not used in any story or rule.", True),
+        (WARN + "The intent 'ask_price' is not used in any story or rule.", True),
+        (
+            WARN
+            + "The intent 'EXTERNAL_silence' is listed in the domain file, but is not found in the NLU training data.",
+            False,
+        ),
+        (WARN + "Slot 'x' has influence_conversation set but is not used.", True),
+        ("2026-11-30 04:21:30 WARNING  rasa.validator  - Issue found in 'bot/data/rules/x.yml'", True),
+        ("/venv/sqlalchemy/orm.py:1044: MovedIn20Warning: Deprecated API features detected!", False),
+    ],
+)
 def test_only_responses_used_by_actions_and_external_intents_are_exempt(line, fails):
     assert problems([line], {"utter_greet"}) == ([line] if fails else [])
