@@ -141,8 +141,19 @@ def with_health(configure_app: Callable[..., Any]) -> Callable[..., Any]:
 # The customer vocabulary's entities (attribute, need, colour, …) often overlap them and each
 # other ("颜色不对" is a wrong item and a question about colours), which a story cannot write
 # and Rasa's entity evaluation refuses; tests/unit/test_entities.py checks them instead.
-STORY_ENTITIES = ("product", "category", "courier", "region", "order_id", "tracking_no", "phone_number",
-                  "phone_last4", "reference", "budget", "quantity")
+STORY_ENTITIES = (
+    "product",
+    "category",
+    "courier",
+    "region",
+    "order_id",
+    "tracking_no",
+    "phone_number",
+    "phone_last4",
+    "reference",
+    "budget",
+    "quantity",
+)
 
 
 def story_test_entities(collect: Callable[..., Any]) -> Callable[..., Any]:

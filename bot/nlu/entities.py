@@ -38,6 +38,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from bot.nlu.numbers import ENGLISH_NUMBER_WORDS, NUMERAL_TOKEN, parse_amount
+from bot.nlu.script import simplified
 from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
 from bot.shop.loader import PLACEHOLDER
 from bot.shop.vocabulary import NAME_LABELS, cues, terms
@@ -176,7 +177,7 @@ class ShopMatcher:
         tokens = split(text)
         if not tokens:
             return []
-        doc = self._doc(text)
+        doc = self._doc(simplified(text))  # same length: the offsets stay those of `text`
         found: List[Tuple[str, Any, int, int]] = []
         for match_id, start, end in self.phrase_matcher(doc):
             label, value = self.nlp.vocab.strings[match_id].split("|", 1)
