@@ -319,4 +319,15 @@ class ShopEntityMatcher(ShopDataComponent, GraphComponent):
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training examples get the entities too, so what comes after (EntityFeaturizer)
+        learns from the same entities it will see in customers' messages. Entities a
+        training example annotates itself are kept, not duplicated."""
+        for message in training_data.training_examples:
+            if not message.get(TEXT):
+                continue
+            annotated = message.get(ENTITIES) or []
+            labels = {(e.get("entity"), e.get("start")) for e in annotated}
+            found = [e for e in self.matcher.match(message.get(TEXT)) if (e["entity"], e["start"]) not in labels]
+            if found:
+                message.set(ENTITIES, annotated + found)
         return training_data
