@@ -261,6 +261,12 @@ def _drop_nested(found: List[Tuple[str, Any, int, int]]) -> List[Tuple[str, Any,
     return keep
 
 
+def matcher_for(config: Dict[Text, Any]) -> ShopMatcher:
+    """A matcher built from the shop data named by a component's config."""
+    shop = shop_for(config)
+    return ShopMatcher([t._asdict() for t in terms(shop) if t.label != "brand"], cues(shop))
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class ShopEntityMatcher(ShopDataComponent, GraphComponent):
     """Rasa wrapper: builds the phrases from the shop data, stores them, matches messages."""
@@ -285,9 +291,8 @@ class ShopEntityMatcher(ShopDataComponent, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "ShopEntityMatcher":
-        shop = shop_for(config)
-        stored = {"phrases": [t._asdict() for t in terms(shop) if t.label != "brand"], "cues": cues(shop)}
-        return cls(config, model_storage, resource, stored)
+        built = matcher_for(config)
+        return cls(config, model_storage, resource, {"phrases": built.phrases, "cues": built.cues})
 
     @classmethod
     def load(
@@ -319,15 +324,4 @@ class ShopEntityMatcher(ShopDataComponent, GraphComponent):
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training examples get the entities too, so what comes after (EntityFeaturizer)
-        learns from the same entities it will see in customers' messages. Entities a
-        training example annotates itself are kept, not duplicated."""
-        for message in training_data.training_examples:
-            if not message.get(TEXT):
-                continue
-            annotated = message.get(ENTITIES) or []
-            labels = {(e.get("entity"), e.get("start")) for e in annotated}
-            found = [e for e in self.matcher.match(message.get(TEXT)) if (e["entity"], e["start"]) not in labels]
-            if found:
-                message.set(ENTITIES, annotated + found)
         return training_data
