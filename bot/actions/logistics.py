@@ -425,6 +425,29 @@ class ActionConfirmAddress(Action):
         return ask_confirmation("address")
 
 
+class ValidateConfirmForm(ShopFormValidation):
+    """A yes or a no to "cancel this order?" / "save this address?". Saying again what one
+    asked for ("嗯 取消吧", "yes change it") is a yes; anything else is answered outside the
+    form, which then asks again."""
+
+    AGAIN = {"cancel": "cancel_order", "address": "change_address"}
+
+    def name(self) -> Text:
+        return "validate_confirm_form"
+
+    async def extract_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if not self.requested(tracker, "confirmed"):
+            return {}
+        intent = intent_of(tracker)
+        if intent == "affirm" or intent == self.AGAIN.get(tracker.get_slot("pending_confirmation")):
+            return {"confirmed": True}
+        if intent == "deny":
+            return {"confirmed": False}
+        return {}
+
+
 class ActionAskConfirmed(Action):
     """confirm_form's question: cancel this order? save this address (and the courier
     that reaches it when it is remote)?"""
@@ -524,6 +547,14 @@ class ActionShippingInfo(Action):
         data = shop()
         if await self.about_the_order(dispatcher, tracker):
             return []
+        if (
+            entity_values(tracker, "product")
+            and entity_values(tracker, "attribute")
+            and not any(entity_values(tracker, e) for e in ("courier", "region", "urgency", "topic"))
+        ):  # "沙发能送货上楼吗": a question about that product's delivery
+            from bot.actions.routing import answer_by_entities  # routing builds on this module
+
+            return await answer_by_entities(dispatcher, tracker, domain, instead_of="shipping") or []
         events: List[EventType] = [SlotSet("topic", "shipping")]
         if "free_shipping" in entity_values(tracker, "topic"):
             free = next(p for p in data.promotions if p.get("type") == "free_shipping")

@@ -120,6 +120,11 @@ class ActionProductInfo(Action):
                     categories=join([c["name"][language] for c in data.categories.values()], language),
                 )
                 return events
+            from bot.actions.routing import answer_by_entities  # routing builds on this module
+
+            redirected = await answer_by_entities(dispatcher, tracker, domain, instead_of="product")
+            if redirected is not None:
+                return redirected
             say(dispatcher, tracker, "utter_ask_which_product")
             return events + [SlotSet("pending_question", question), SlotSet("candidates", [])]
         if len(products) > 1:

@@ -1,5 +1,6 @@
 """Short answers whose meaning depends on what is open: "yes", "no", or a bare piece of
-information (a product name, an order id, a colour, a budget, a region, a rating)."""
+information (a product name, an order id, a colour, a budget, a region, a rating); and
+what the entities of a message say when the intent's own action has nothing to act on."""
 
 from __future__ import annotations
 
@@ -13,12 +14,38 @@ from bot.actions.common import entity_value, entity_values, intent_of, last_bot_
 from bot.actions.handoff import ActionHandoff
 from bot.actions.logistics import ActionShippingInfo
 from bot.actions.presale import ActionProductInfo, recommend
+from bot.actions.service_info import ActionAfterSalesInfo, ActionPriceProtection, ActionReturnPolicy
 from bot.shop.store import default_store
 
 # Bot questions a "yes" accepts: the offer of a human agent; registering a faulty product.
 OFFERS_HUMAN = {"utter_fallback_offer_human", "utter_bot_challenge", "utter_loop_recover"}
 OFFERS_REGISTRATION = {"utter_fault_options"}
-PICKING = ("product", "ordinal", "rank", "colour")
+PICKING = ("product", "ordinal", "rank", "colour", "correction")
+SHIPPING = ("courier", "region", "urgency")
+
+
+async def answer_by_entities(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], instead_of: str
+) -> Optional[List[Dict[Text, Any]]]:
+    """The answer the message's entities point to, when the action its intent chose
+    (`instead_of`: "product", "shipping", "yes_no", "inform") has nothing to act on: a
+    courier named in what was read as a product question ("能发顺丰吗？多少钱"), return
+    shipping asked as "有没有…" (运费险有没有), a product picked with a "no" ("no, not this one,
+    the white one"). None when the entities point nowhere else."""
+    topics = set(entity_values(tracker, "topic"))
+    picking = any(entity_values(tracker, e) for e in PICKING)
+    about_a_product = picking or (entity_values(tracker, "attribute") and tracker.get_slot("product"))
+    if instead_of != "product" and about_a_product and not any(entity_values(tracker, e) for e in SHIPPING):
+        return await ActionProductInfo().run(dispatcher, tracker, domain)
+    if instead_of != "shipping" and (any(entity_values(tracker, e) for e in SHIPPING) or "free_shipping" in topics):
+        return await ActionShippingInfo().run(dispatcher, tracker, domain)
+    if topics & {"exchange", "freight_insurance", "refund_progress"}:
+        return ActionReturnPolicy().run(dispatcher, tracker, domain)
+    if "price_protection" in topics:
+        return ActionPriceProtection().run(dispatcher, tracker, domain)
+    if topics & {"repair", "installation_booking"} or entity_value(tracker, "complaint_category") == "quality":
+        return ActionAfterSalesInfo().run(dispatcher, tracker, domain)
+    return None
 
 
 def rating_in(tracker: Tracker) -> Optional[int]:
@@ -47,6 +74,9 @@ class ActionAnswerYesNo(Action):
             return await ActionHandoff().run(dispatcher, tracker, domain)
         if yes and asked in OFFERS_REGISTRATION:
             return [SlotSet("complaint_category", "quality"), FollowupAction("complaint_form")]
+        redirected = await answer_by_entities(dispatcher, tracker, domain, instead_of="yes_no")
+        if redirected is not None:
+            return redirected
         say(dispatcher, tracker, "utter_anything_else")
         return []
 
@@ -80,10 +110,11 @@ class ActionRouteInform(Action):
                 budget=entity_value(tracker, "budget") or context.get("budget"),
             )
             return recommend(dispatcher, tracker, refined, refined=bool(entity_values(tracker, "need")))
-        if any(entity_values(tracker, e) for e in PICKING) or entity_values(tracker, "attribute"):
+        if entity_values(tracker, "attribute") and not any(entity_values(tracker, e) for e in SHIPPING):
             return await ActionProductInfo().run(dispatcher, tracker, domain)
-        if entity_values(tracker, "region") or entity_values(tracker, "courier") or entity_values(tracker, "urgency"):
-            return await ActionShippingInfo().run(dispatcher, tracker, domain)
+        redirected = await answer_by_entities(dispatcher, tracker, domain, instead_of="inform")
+        if redirected is not None:
+            return redirected
         tracking = entity_value(tracker, "tracking_no")
         if entity_value(tracker, "order_id") or tracking:
             if tracking:
