@@ -52,7 +52,8 @@ def guarded(bot_factory) -> Any:
         LOGIN_MAX_FAILURES_PER_ACCOUNT=str(LOGIN_PER_ACCOUNT),
         LOGIN_MAX_FAILURES_PER_CLIENT=str(LOGIN_PER_CLIENT),
         CORS_ORIGINS=SHOP,
-        **bot_env(nobody, "plain", WECHAT_PASSIVE_TIMEOUT="0.05"),
+        SANIC_GRACEFUL_SHUTDOWN_TIMEOUT="1",  # socket.io long-polls would hold the stop for 15 s
+        **bot_env(nobody, "plain", WECHAT_PASSIVE_TIMEOUT="0"),  # every answer through the API
     )
 
 
@@ -173,7 +174,6 @@ def test_typed_intent_with_entities_is_text(guarded):
     rest.texts("typed-intent", typed)
     parsed = user_event(guarded, "typed-intent", typed)["parse_data"]
     assert not [e for e in parsed["entities"] if e.get("extractor") == "RegexMessageHandler"], parsed["entities"]
-    assert "complaint_category" not in {e["entity"] for e in parsed["entities"]}
     assert len(parsed.get("intent_ranking") or []) > 1  # the NLU's ranking, not a single forced intent
     # The bot's own buttons still work: offered, then clicked.
     first = rest.send("typed-button", "我对这次购物体验很不满意")
@@ -233,6 +233,13 @@ class Widget:
     def send(self, text: str, session_id: Optional[str] = None) -> None:
         self.client.emit("user_uttered", {"message": text, "session_id": session_id or self.confirmed})
 
+    def first(self, seconds: float) -> Optional[str]:
+        """The next text, as soon as it comes (None after `seconds`)."""
+        try:
+            return self.inbox.get(timeout=seconds)
+        except queue.Empty:
+            return None
+
     def received(self, seconds: float) -> List[str]:
         texts, deadline = [], time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
@@ -253,7 +260,7 @@ def test_joining_another_website_session_is_refused(guarded):
     intruders: List[Widget] = []
     try:
         victim.send("你好")
-        assert any("您好" in text for text in victim.received(10))
+        assert "您好" in (victim.first(10) or "")
         # Guessed or seen ids: the bare conversation id, a forged signature, a made-up one.
         for asked in (conversation, f"{conversation}.{'0' * 32}", "x" * 20):
             intruder = Widget(guarded, asked)
@@ -261,12 +268,11 @@ def test_joining_another_website_session_is_refused(guarded):
             assert intruder.confirmed != session and conversation_of(intruder.confirmed) != conversation
         # A message naming the victim's session goes to the intruder's own conversation.
         intruders[0].send("我是谁", session_id=session)
-        wait_until(lambda: intruders[0].received(0.2), 10, message="the intruder's own chat did not answer")
+        assert intruders[0].first(10), "the intruder's own chat did not answer"
         victim.send("谢谢")
-        assert victim.received(5)
-        time.sleep(0.5)
+        assert victim.first(10)
         for intruder in intruders:
-            assert intruder.received(0.1) == [], "an intruder received the victim's messages"
+            assert intruder.received(0.3) == [], "an intruder received the victim's messages"
         texts = [e.get("text") for e in RestClient.of(guarded).tracker(conversation)["events"] if e["event"] == "user"]
         assert texts == ["你好", "谢谢"]
         # The rightful browser after a reload: its own signed id brings it back to its conversation.
@@ -275,7 +281,7 @@ def test_joining_another_website_session_is_refused(guarded):
         intruders.append(reloaded)
         assert reloaded.confirmed == session
         reloaded.send("在吗")
-        assert reloaded.received(10)
+        assert reloaded.first(10)
         assert "在吗" in [e.get("text") for e in RestClient.of(guarded).tracker(conversation)["events"]]
     finally:
         for widget in [victim, *intruders]:
@@ -356,13 +362,13 @@ def _add_agent(bot: Any, name: str, password: str) -> None:
 
 
 def test_login_is_throttled_per_account_and_per_client(guarded):
-    _add_agent(guarded, "grace", "Grace-Hopper-1906")
+    _add_agent(guarded, "grace", "Compiler-Pioneer-1906")
     for _ in range(LOGIN_PER_ACCOUNT):  # from different addresses: the account counts them all
         with pytest.raises(LoginRefused) as refused:
             console(guarded).login("grace", "guess-Guess-1")
         assert refused.value.status == 401
     with pytest.raises(LoginRefused) as refused:
-        console(guarded).login("grace", "Grace-Hopper-1906")  # even the right password, for a while
+        console(guarded).login("grace", "Compiler-Pioneer-1906")  # even the right password, for a while
     assert refused.value.status == 429 and "Too many failed logins" in refused.value.page
     assert console(guarded).login(AGENT, PASSWORD)  # another account is not locked
     ip = address()
@@ -386,18 +392,18 @@ def test_logout_revokes_the_session(guarded):
 def test_password_change_revokes_the_other_sessions(guarded, monkeypatch):
     from scripts import agents
 
-    _add_agent(guarded, "heidi", "Heidi-Lamarr-1914")
+    _add_agent(guarded, "heidi", "Film-Inventor-1914")
     here, there = console(guarded), console(guarded)
-    csrf = here.login("heidi", "Heidi-Lamarr-1914")
-    there.login("heidi", "Heidi-Lamarr-1914")
-    change = {"current": "Heidi-Lamarr-1914", "new": "Frequency-Hopping-42"}
+    csrf = here.login("heidi", "Film-Inventor-1914")
+    there.login("heidi", "Film-Inventor-1914")
+    change = {"current": "Film-Inventor-1914", "new": "Frequency-Hopping-42"}
     assert here.post_json("/agent/api/password", dict(change, new="weak"), csrf=csrf)[0] == 400
     assert here.post_json("/agent/api/password", dict(change, current="wrong-Guess-1"), csrf=csrf)[0] == 403
     assert here.post_json("/agent/api/password", change, csrf=csrf)[0] == 200
     assert there.request("GET", "/agent/api/me")[0] == 401  # the other session is over
     assert here.request("GET", "/agent/api/me")[0] == 200  # the one that changed it goes on
     with pytest.raises(LoginRefused):
-        console(guarded).login("heidi", "Heidi-Lamarr-1914")
+        console(guarded).login("heidi", "Film-Inventor-1914")
     # From the command line: every session ends, and a disabled agent cannot log in.
     monkeypatch.setenv("DATABASE_URL", guarded.extra_env["DATABASE_URL"])
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("Another-Strong-Pass-7\n"))
