@@ -33,7 +33,7 @@ def with_api_token(argv: List[str]) -> List[str]:
         return argv
     token = os.environ.get("RASA_API_TOKEN", "")
     if token:
-        return [*argv, "--auth-token", token]
+        return [*argv, f"--auth-token={token}"]  # one argument: a token may start with "-"
     if "--enable-api" in argv:
         raise OpenApiRefused("Rasa's HTTP API needs a token: set RASA_API_TOKEN (`make run` writes one to .env)")
     return argv

@@ -293,6 +293,27 @@ def test_rest_metadata_holds_only_known_keys_within_limits():
             checked_metadata(bad)
 
 
+def test_rest_senders_can_be_restricted_to_integrators_with_a_token(app, monkeypatch):
+    from bot.channels.rest import RestInput
+
+    monkeypatch.setenv("REST_TOKEN", "integrator-token-1")
+    received: List[Any] = []
+
+    async def on_new_message(message: Any) -> None:
+        received.append(message)
+
+    app.blueprint(RestInput().blueprint(on_new_message), url_prefix="/webhooks/rest")
+    body = json.dumps({"sender": "u1", "message": "hi", "input_channel": "wechat"}).encode()
+    json_type = {"Content-Type": "application/json"}
+    with serving(app) as base:
+        assert request(base, "POST", "/webhooks/rest/webhook", body, json_type)[0] == 401
+        wrong = {**json_type, "Authorization": "Bearer nope"}
+        assert request(base, "POST", "/webhooks/rest/webhook", body, wrong)[0] == 401
+        right = {**json_type, "Authorization": "Bearer integrator-token-1"}
+        assert request(base, "POST", "/webhooks/rest/webhook", body, right)[0] == 200
+    assert [(m.sender_id, m.text, m.input_channel) for m in received] == [("u1", "hi", "rest")]
+
+
 def test_the_widgets_metadata_keeps_only_the_page_language():
     from bot.channels.website import page_metadata
 
@@ -462,14 +483,16 @@ def test_first_run_writes_every_secret_once(tmp_path, monkeypatch, capsys):
 def test_the_server_never_serves_rasas_api_without_a_token(monkeypatch):
     from bot.server import OpenApiRefused, with_api_token
 
-    monkeypatch.setenv("RASA_API_TOKEN", "tok-123456")
-    assert with_api_token(["rasa", "run", "--enable-api"]) == [
-        "rasa",
-        "run",
-        "--enable-api",
-        "--auth-token",
-        "tok-123456",
-    ]
+    monkeypatch.setenv("RASA_API_TOKEN", "-tok-123456")  # token_urlsafe may start with "-"
+    argv = with_api_token(["rasa", "run", "--enable-api"])
+    assert argv == ["rasa", "run", "--enable-api", "--auth-token=-tok-123456"]
+    import argparse
+
+    from rasa.cli.arguments.run import add_server_arguments
+
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    assert parser.parse_args(argv[2:]).auth_token == "-tok-123456"  # one argument for Rasa's parser
     assert with_api_token(["rasa", "test", "nlu"]) == ["rasa", "test", "nlu"]
     monkeypatch.delenv("RASA_API_TOKEN")
     with pytest.raises(OpenApiRefused):
@@ -486,6 +509,10 @@ def test_endpoints_variables_are_unquoted_and_always_set():
     lines = (settings.ROOT / "endpoints.yml").read_text(encoding="utf-8").splitlines()
     raw = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
     assert not re.search(r"""["']\$\{""", raw) and not re.search(r"""\$\{\w+\}\s*["']""", raw)
+    # What made the file: Rasa expands ${VARS} only in plain scalars, a quoted one stays literal.
+    from rasa.shared.utils.io import read_yaml
+
+    assert read_yaml('db: "${TRACKER_DB}"')["db"] == "${TRACKER_DB}"
     used = set(re.findall(r"\$\{(\w+)\}", raw))
     assert {"ACTION_ENDPOINT_URL", "TRACKER_DB", "ACTION_SERVER_TOKEN"} <= used
     from scripts.servers import Bot
