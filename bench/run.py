@@ -24,7 +24,7 @@ from typing import Dict, List
 
 from bot import settings
 from scripts.nlu_score import score
-from scripts.servers import BIN, Bot, free_ports
+from scripts.servers import Bot, free_ports
 
 OUT = settings.ROOT / "var" / "bench"
 CONFIGS = {"OUR": settings.ROOT / "config.yml", "RASA DEFAULT": settings.ROOT / "bench" / "default_config.yml"}
@@ -41,12 +41,23 @@ MESSAGES = [
     "空调坏了怎么报修",
     "在吗",
 ]
-TARGETS = {"train_s": 45, "ready_s": 20, "rss_mb": 900, "seq_p99_ms": 50, "conc_msgs_per_s": 60, "accuracy": 0.95}
+TARGETS = {
+    "train_s": 45,
+    "ready_s": 20,
+    "rss_mb": 900,
+    "seq_p99_ms": 50,
+    "conc_msgs_per_s": 60,
+    "own_accuracy": 0.95,
+    "real_accuracy": 0.90,
+    "real_oos_caught": 0.80,
+    "real_inscope_rejected": 0.05,
+}
 
 
 def rasa(*args: str) -> None:
+    """The Rasa command line through the patched runtime customers get (bot.server)."""
     subprocess.run(
-        [str(BIN / "rasa"), *args],
+        [sys.executable, "-m", "bot.server", *args],
         cwd=settings.ROOT,
         env=settings.child_env(),
         check=True,
@@ -136,27 +147,34 @@ def concurrent(port: int, conversations: int, per_conversation: int) -> Dict[str
     }
 
 
+# The NLU test sets: our own sentences, and the real-language sets written by others
+# (tests/nlu_real: dev is tuned on, test is held out).
+NLU_SETS = {"own": "tests/nlu", "real": "tests/nlu_real/dev", "held": "tests/nlu_real/test"}
+
+
 def accuracy(model: Path, name: str) -> Dict[str, float]:
-    out = OUT / f"nlu-{name}"
-    rasa(
-        "test",
-        "nlu",
-        "--model",
-        str(model),
-        "--nlu",
-        "tests/nlu",
-        "--domain",
-        "bot/domain.yml",
-        "--out",
-        str(out),
-        "--successes",
-        "--no-plot",
-    )
-    scores = score(out, settings.ROOT / "tests" / "nlu")
     result = {}
-    for language in ("zh", "en"):
-        result[f"acc_{language}"] = scores.get(language, {}).get("accuracy", 0.0)
-        result[f"f1_{language}"] = scores.get(language, {}).get("macro_f1", 0.0)
+    for key, folder in NLU_SETS.items():
+        out = OUT / f"nlu-{name}-{key}"
+        rasa(
+            "test",
+            "nlu",
+            "--model",
+            str(model),
+            "--nlu",
+            folder,
+            "--domain",
+            "bot/domain.yml",
+            "--out",
+            str(out),
+            "--successes",
+            "--no-plot",
+        )
+        scores = score(out, settings.ROOT / folder)
+        for language in ("zh", "en"):
+            language_scores = scores.get(language, {})
+            for metric in ("accuracy", "macro_f1", "oos_caught", "inscope_rejected"):
+                result[f"{key}_{metric}_{language}"] = language_scores.get(metric, 0.0)
     return result
 
 
@@ -184,7 +202,7 @@ def measure(label: str, config: Path, args: argparse.Namespace) -> Dict[str, flo
         print(f"[{label}] 20 concurrent conversations ...", flush=True)
         result.update(concurrent(bot.rasa_port, 20, args.per_conversation))
         result["rss_mb"] = bot.rss_mb()
-    print(f"[{label}] NLU test set ...", flush=True)
+    print(f"[{label}] NLU test sets ...", flush=True)
     result.update(accuracy(model, name))
     return result
 
@@ -198,10 +216,23 @@ ROWS = [
     ("conc_msgs_per_s", "20 conversations: messages/s", "{:.1f}", ">= 60"),
     ("conc_p99_ms", "20 conversations: p99 (ms)", "{:.1f}", ""),
     ("conc_errors", "20 conversations: errors", "{:.0f}", "0"),
-    ("acc_zh", "intent accuracy zh", "{:.3f}", ">= 0.95"),
-    ("acc_en", "intent accuracy en", "{:.3f}", ">= 0.95"),
-    ("f1_zh", "intent macro-F1 zh", "{:.3f}", ""),
-    ("f1_en", "intent macro-F1 en", "{:.3f}", ""),
+]
+for _language in ("zh", "en"):
+    ROWS += [
+        (f"real_accuracy_{_language}", f"real dev {_language}: intent accuracy", "{:.3f}", ">= 0.90"),
+        (f"real_macro_f1_{_language}", f"real dev {_language}: macro-F1", "{:.3f}", ""),
+        (f"real_oos_caught_{_language}", f"real dev {_language}: out-of-scope caught", "{:.3f}", ">= 0.80"),
+        (f"real_inscope_rejected_{_language}", f"real dev {_language}: in-scope rejected", "{:.3f}", "<= 0.05"),
+    ]
+for _language in ("zh", "en"):
+    ROWS += [
+        (f"held_accuracy_{_language}", f"real held-out {_language}: intent accuracy", "{:.3f}", ">= 0.90"),
+        (f"held_oos_caught_{_language}", f"real held-out {_language}: out-of-scope caught", "{:.3f}", ">= 0.80"),
+        (f"held_inscope_rejected_{_language}", f"real held-out {_language}: in-scope rejected", "{:.3f}", "<= 0.05"),
+    ]
+ROWS += [
+    (f"own_accuracy_{_language}", f"own test set {_language}: intent accuracy", "{:.3f}", ">= 0.95")
+    for _language in ("zh", "en")
 ]
 
 

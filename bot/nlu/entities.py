@@ -38,6 +38,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from bot.nlu.numbers import ENGLISH_NUMBER_WORDS, NUMERAL_TOKEN, parse_amount
+from bot.nlu.script import simplified
 from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
 from bot.shop.loader import PLACEHOLDER
 from bot.shop.vocabulary import NAME_LABELS, cues, terms
@@ -176,7 +177,7 @@ class ShopMatcher:
         tokens = split(text)
         if not tokens:
             return []
-        doc = self._doc(text)
+        doc = self._doc(simplified(text))  # same length: the offsets stay those of `text`
         found: List[Tuple[str, Any, int, int]] = []
         for match_id, start, end in self.phrase_matcher(doc):
             label, value = self.nlp.vocab.strings[match_id].split("|", 1)
@@ -260,6 +261,12 @@ def _drop_nested(found: List[Tuple[str, Any, int, int]]) -> List[Tuple[str, Any,
     return keep
 
 
+def matcher_for(config: Dict[Text, Any]) -> ShopMatcher:
+    """A matcher built from the shop data named by a component's config."""
+    shop = shop_for(config)
+    return ShopMatcher([t._asdict() for t in terms(shop) if t.label != "brand"], cues(shop))
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
 class ShopEntityMatcher(ShopDataComponent, GraphComponent):
     """Rasa wrapper: builds the phrases from the shop data, stores them, matches messages."""
@@ -284,9 +291,8 @@ class ShopEntityMatcher(ShopDataComponent, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "ShopEntityMatcher":
-        shop = shop_for(config)
-        stored = {"phrases": [t._asdict() for t in terms(shop) if t.label != "brand"], "cues": cues(shop)}
-        return cls(config, model_storage, resource, stored)
+        built = matcher_for(config)
+        return cls(config, model_storage, resource, {"phrases": built.phrases, "cues": built.cues})
 
     @classmethod
     def load(

@@ -30,12 +30,18 @@ class SentenceCountVectorsFeaturizer(CountVectorsFeaturizer):
         vectorizer = self.vectorizers.get(attribute)
         if not vectorizer:
             return [None], [None]
+        # One transform for all messages (training data: thousands at once), then a row each;
+        # the rows are what Rasa's per-message transform gives.
+        texts = [" ".join(tokens) for tokens in all_tokens if tokens]
+        matrix = vectorizer.transform(texts).tocsr() if texts else None
         sentences: List[Optional[scipy.sparse.spmatrix]] = []
+        row = 0
         for tokens in all_tokens:
             if not tokens:
                 sentences.append(None)
                 continue
-            sentence = vectorizer.transform([" ".join(tokens)])  # as Rasa builds its sentence row
+            sentence = matrix[row]
+            row += 1
             sentence.sort_indices()
             sentences.append(sentence.tocoo())
         return [None] * len(all_tokens), sentences

@@ -21,6 +21,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.script import simplified
 from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
 from bot.shop.vocabulary import segmentation_words
 
@@ -89,7 +90,8 @@ class ShopJiebaTokenizer(ShopDataComponent, Tokenizer):
         return self._resource
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        # Markup is not words ("<b>你好</b>", "<script>…"): blanked out, offsets kept.
-        text = MARKUP.sub(lambda tag: " " * len(tag.group()), message.get(attribute) or "")
+        # Markup is not words ("<b>你好</b>", "<script>…"): blanked out, offsets kept;
+        # Traditional characters read as Simplified (bot/nlu/script.py).
+        text = simplified(MARKUP.sub(lambda tag: " " * len(tag.group()), message.get(attribute) or ""))
         tokens = [Token(word, start) for word, start, _ in jieba.tokenize(text) if word.strip()]
         return self._apply_token_pattern(tokens)

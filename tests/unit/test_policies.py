@@ -1,0 +1,103 @@
+"""ConversationGuardPolicy on real Rasa trackers: it brings a form back after a digression,
+lets the customer leave a form, and stops a loop before Rasa's circuit breaker would."""
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    BotUttered,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import settings
+from bot.policies import ConversationGuardPolicy
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return Domain.load(str(settings.ROOT / "bot" / "domain.yml"))
+
+
+@pytest.fixture
+def policy(tmp_path):
+    return ConversationGuardPolicy.create(
+        ConversationGuardPolicy.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("guard"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+
+
+def user(intent, text="..."):
+    return UserUttered(text, {"name": intent, "confidence": 1.0})
+
+
+def in_order_form(*turn):
+    """A conversation whose order form asks for the phone digits, then `turn`."""
+    return [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        user("check_order_status"),
+        ActionExecuted("order_form"),
+        ActiveLoop("order_form"),
+        SlotSet("requested_slot", "phone_last4"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        *turn,
+    ]
+
+
+def predicted(policy, domain, events):
+    tracker = DialogueStateTracker.from_events("guard", events, domain.slots)
+    prediction = policy.predict_action_probabilities(tracker, domain)
+    if max(prediction.probabilities) == 0:
+        return None  # abstains: the other policies decide
+    return domain.action_names_or_texts[prediction.max_confidence_index]
+
+
+def test_it_abstains_in_a_normal_turn(policy, domain):
+    assert predicted(policy, domain, in_order_form(user("inform", "4608"))) is None
+    assert predicted(policy, domain, [ActionExecuted(ACTION_LISTEN_NAME), user("greet")]) is None
+
+
+def test_after_a_digression_the_form_asks_again(policy, domain):
+    events = in_order_form(
+        user("ask_shipping", "能发顺丰吗"),
+        ActionExecutionRejected("order_form"),
+        ActionExecuted("action_shipping_info"),
+        BotUttered("SF ..."),
+    )
+    assert predicted(policy, domain, events) == "order_form"
+
+
+def test_a_way_out_leaves_the_form(policy, domain):
+    for intent in ("deny", "goodbye", "thank"):
+        events = in_order_form(user(intent), ActionExecutionRejected("order_form"))
+        assert predicted(policy, domain, events) == "action_leave_form", intent
+    left = in_order_form(user("deny"), ActionExecutionRejected("order_form"), ActionExecuted("action_leave_form"))
+    assert predicted(policy, domain, left) == ACTION_LISTEN_NAME
+
+
+def test_a_loop_is_stopped_with_an_apology_then_the_bot_listens(policy, domain):
+    """The issue's "到底到哪了啊": the form rejected again and again in one turn."""
+    rejected_twice = in_order_form(
+        user("check_order_status", "到底到哪了啊"),
+        ActionExecutionRejected("order_form"),
+        ActionExecutionRejected("order_form"),
+    )
+    assert predicted(policy, domain, rejected_twice) == "action_recover"
+    repeated = [ActionExecuted(ACTION_LISTEN_NAME), user("nlu_fallback"), ActionExecuted("action_fallback"),
+                ActionExecuted("action_fallback")]
+    assert predicted(policy, domain, repeated) == "action_recover"
+    recovered = repeated + [ActionExecuted("action_recover")]
+    assert predicted(policy, domain, recovered) == ACTION_LISTEN_NAME
+
+
+def test_it_wins_over_rasa_rules_on_equal_confidence(policy):
+    assert policy.priority > 6  # RulePolicy's priority
