@@ -114,7 +114,7 @@ def main() -> int:
         print("\n".join(failing))
         print(f"{len(failing)} validation warning(s)", file=sys.stderr)
         return 1
-    print(f"data validation: no warnings ({len(by_actions)} responses are uttered by custom actions, forms or channels)")
+    print(f"data validation: no warnings ({len(by_actions)} responses are said by actions, forms or channels)")
     return 0
 
 
