@@ -21,9 +21,19 @@ from bot import settings
 
 ENV_FILE = settings.ROOT / ".env"
 
+def strong_password() -> str:
+    """A random password that passes the console's strength check (bot/accounts.py)."""
+    from bot.accounts import password_problem
+
+    while True:
+        password = secrets.token_urlsafe(12)
+        if password_problem(password, settings.get("AGENT_USERNAME")) is None:
+            return password
+
+
 # key -> (comment, generator)
 GENERATED: Dict[str, Tuple[str, Callable[[], str]]] = {
-    "AGENT_PASSWORD": ("agent console: first password of the default account", lambda: secrets.token_urlsafe(12)),
+    "AGENT_PASSWORD": ("agent console: first password of the default account", strong_password),
     "AGENT_SECRET": ("agent console: signs CSRF tokens", lambda: secrets.token_urlsafe(32)),
     "RASA_API_TOKEN": ("Rasa's HTTP API (?token=...)", lambda: secrets.token_urlsafe(32)),
     "ACTION_SERVER_TOKEN": ("shared by the Rasa server and the action server", lambda: secrets.token_urlsafe(32)),
