@@ -21,6 +21,7 @@ from bot import settings
 
 ENV_FILE = settings.ROOT / ".env"
 
+
 def strong_password() -> str:
     """A random password that passes the console's strength check (bot/accounts.py)."""
     from bot.accounts import password_problem
