@@ -190,6 +190,8 @@ def measure(label: str, config: Path, args: argparse.Namespace) -> Dict[str, flo
         actions_port=actions_port,
         tracker_db=OUT / f"tracker-{name}.db",
         log_dir=OUT / "log",
+        # The bench floods from one address on purpose: no rate limits (issue 12).
+        extra_env={"RATE_LIMIT_PER_CLIENT": "0", "RATE_LIMIT_PER_CONVERSATION": "0"},
     )
     (OUT / f"tracker-{name}.db").unlink(missing_ok=True)
     print(f"[{label}] starting servers ...", flush=True)

@@ -41,6 +41,19 @@ Why each one (py-spy and cProfile on `make bench`'s 20-conversation run, this ma
 - Story tests only (scripts/test_stories.py): the end-to-end story test compares intents
   and entities as a story can write them: not the `language` entity that LanguageDetector
   puts on every message, and a budget by its text.
+
+Security (issue 12; README "Deploying safely"):
+- Public surface (bot/security.py): Rasa's configure_cors granted CORS with credentials to
+  every path, the agent console included (with `--cors "*"` any site could read its
+  transcripts); the replacement grants it only to CORS_ORIGINS, without credentials, never
+  on /agent/, and caps request bodies on the public paths before they are read.
+- Customer text stays text (bot/customer_text.py): Rasa's NLU graph ends in
+  RegexMessageHandler, which reads any `/intent{entities}` text as that intent, so a
+  customer could type `/restart` or `/inform{"order_id": ...}`; the replacement stops the
+  graph before that node unless the message may speak as an intent (a button the bot
+  offered in the conversation, a server-made message, the widget's opening payload).
+- Website sessions (bot/channels/website.py): Rasa's socket.io handlers let any client
+  join any session id's room; ours issue signed session ids and bind each socket to one.
 """
 
 from __future__ import annotations
@@ -195,6 +208,18 @@ def _shared_dialogue_states() -> Any:
     return states_for_tracker_history
 
 
+def _public_surface() -> Any:
+    from bot.security import configure_public_surface
+
+    return configure_public_surface
+
+
+def _customer_text_parser(original: Any) -> Any:
+    from bot.customer_text import parse_as_text
+
+    return parse_as_text(original)
+
+
 # -- the list ---------------------------------------------------------------------------
 
 
@@ -280,6 +305,33 @@ PATCHES: Tuple[Patch, ...] = (
         "test_story_tests_compare_entities_as_stories_can_write_them",
         replacement=story_test_entities,
         story_tests_only=True,
+    ),
+    # -- security (issue 12) --
+    Patch(
+        "rasa.server:configure_cors",
+        "bot.security.configure_public_surface: CORS only for CORS_ORIGINS, no credentials, none on /agent/; "
+        "request bodies on the public paths capped (413 with a JSON reason)",
+        "tests/unit/test_security.py::test_cors_is_granted_only_to_the_configured_origins_and_never_on_agent; "
+        "tests/e2e/test_security.py::test_cross_origin_requests_get_no_cors_grant; "
+        "tests/e2e/test_security.py::test_oversized_bodies_and_metadata_are_refused_with_a_reason",
+        replacement=lambda original: _public_surface(),
+    ),
+    Patch(
+        "rasa.core.processor:MessageProcessor._parse_message_with_graph",
+        "bot.customer_text.parse_as_text: `/intent{...}` typed by a customer is read by the NLU as text, "
+        "unless it is a button the bot offered in the conversation or a server-made message",
+        "tests/unit/test_security.py::test_only_offered_buttons_and_server_made_messages_speak_as_intents; "
+        "tests/e2e/test_security.py::test_typed_intent_with_entities_is_text; "
+        "tests/e2e/test_security.py::test_typed_restart_is_text_and_the_conversation_survives",
+        replacement=lambda original: _customer_text_parser(original),
+    ),
+    Patch(
+        "rasa.core.channels.socketio:SocketIOInput.blueprint",
+        "bot.channels.website.WebsiteInput (credentials.yml) also replaces the connect, session_request and "
+        "disconnect handlers: server-issued signed session ids, each socket bound to its one session",
+        "test_website_handler_passes_what_rasas_handler_passes; "
+        "tests/e2e/test_security.py::test_joining_another_website_session_is_refused",
+        overrides=("rasa.core.channels.socketio:SocketIOInput.blueprint",),
     ),
 )
 

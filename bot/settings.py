@@ -61,6 +61,35 @@ DEFAULTS: Dict[str, str] = {
     "SERVICE_HOURS": "",
     # Rough minutes per customer ahead in the hand-off queue (the wait the bot announces).
     "AVERAGE_HANDLING_MINUTES": "3",
+    # --- security (issue 12; README "Deploying safely") ---
+    # Where customers reach the bot, e.g. https://shop.example.com; empty = http://127.0.0.1:RASA_PORT.
+    # https makes the console's cookies Secure.
+    "PUBLIC_URL": "",
+    # Origins (space- or comma-separated) whose pages may call the public routes from the
+    # browser; empty = PUBLIC_URL's origin only. Never any on /agent/.
+    "CORS_ORIGINS": "",
+    # Rasa's HTTP API (--auth-token) and the secret Rasa sends to the action server; `make run`
+    # writes random ones to .env on first run (a launcher without them makes one per start).
+    "RASA_API_TOKEN": "",
+    "ACTION_SERVER_TOKEN": "",
+    # Signs the website's session ids (socket.io); `make run` writes a random one to .env.
+    "WEBSITE_SECRET": "",
+    # Optional: the REST webhook then needs "Authorization: Bearer <REST_TOKEN>" (integrators).
+    "REST_TOKEN": "",
+    # Reverse proxies in front of the Rasa server whose X-Forwarded-For is trusted for the
+    # client address (rate limits, login throttling); 0 = clients connect directly.
+    "PROXIES_COUNT": "0",
+    # Customer messages per minute (REST and socket.io) per client address and per
+    # conversation; 0 = no limit.
+    "RATE_LIMIT_PER_CLIENT": "120",
+    "RATE_LIMIT_PER_CONVERSATION": "30",
+    # Agent console: failed logins per account and per address within LOGIN_LOCK_MINUTES
+    # before logins are refused (429) for that long; idle and absolute session lifetimes.
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": "5",
+    "LOGIN_MAX_FAILURES_PER_CLIENT": "20",
+    "LOGIN_LOCK_MINUTES": "15",
+    "AGENT_IDLE_MINUTES": "30",
+    "AGENT_SESSION_HOURS": "12",
 }
 
 _loaded = False

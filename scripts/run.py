@@ -45,7 +45,7 @@ Ready in {bot.ready_seconds:.1f} s.
   demo shop page: {base}/shop/  ({base}/shop/?lang=en)
   agent console : {base}/agent/  (user {settings.get("AGENT_USERNAME")}, AGENT_PASSWORD in .env)
   WeChat        : {base}/webhooks/wechat/webhook{wechat}
-  HTTP API      : {base}/status
+  HTTP API      : {base}/status?token=...  (RASA_API_TOKEN in .env; never expose it, README "Deploying safely")
   Actions       : http://{settings.get("ACTIONS_HOST")}:{bot.actions_port}/health
 Try:  curl -s -XPOST http://{host}:{bot.rasa_port}/webhooks/rest/webhook -d '{{"sender":"me","message":"你好"}}'
 Press Ctrl-C to stop.""",

@@ -85,6 +85,18 @@ class Bot:
     processes: List[subprocess.Popen] = field(default_factory=list)
     ready_seconds: float = 0.0
     token: str = ""  # this start's BOT_RUN_TOKEN, new at each start()
+    # Security (issue 12): the Rasa HTTP API's token and the secret Rasa sends to the action
+    # server. From extra_env or .env (`make run` writes both on first run); otherwise one
+    # random pair per Bot, so nothing ever runs open.
+    api_token: str = ""
+    action_token: str = ""
+
+    def __post_init__(self) -> None:
+        self.api_token = self._secret("RASA_API_TOKEN")
+        self.action_token = self._secret("ACTION_SERVER_TOKEN")
+
+    def _secret(self, key: str) -> str:
+        return self.extra_env.get(key) or settings.get(key) or secrets.token_urlsafe(32)
 
     @property
     def url(self) -> str:
@@ -104,7 +116,15 @@ class Bot:
             }
         )
         env.update(self.extra_env)
+        env.update({"RASA_API_TOKEN": self.api_token, "ACTION_SERVER_TOKEN": self.action_token})
         return env
+
+    def cors_origins(self) -> List[str]:
+        """CORS_ORIGINS, or this bot's own origin (bot/security.py)."""
+        configured = self.extra_env.get("CORS_ORIGINS", settings.get("CORS_ORIGINS"))
+        public = self.extra_env.get("PUBLIC_URL") or settings.get("PUBLIC_URL") or self.url
+        origins = [o.strip().rstrip("/") for o in configured.replace(",", " ").split() if o.strip()]
+        return origins or ["/".join(public.split("/")[:3]).lower()]
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -160,8 +180,11 @@ class Bot:
                 str(settings.ROOT / "credentials.yml"),
                 "--endpoints",
                 str(self.endpoints),
+                # The API needs RASA_API_TOKEN, which bot/server.py hands to Rasa from the
+                # environment (not the command line, which `ps` shows to every local user).
+                # CORS only for CORS_ORIGINS, never on /agent/ (bot/security.py).
                 "--cors",
-                "*",
+                *self.cors_origins(),
             ],
         )
         try:

@@ -1,4 +1,8 @@
-"""`make shell`: the action server in the background, `rasa shell` in the foreground."""
+"""`make shell`: the action server in the background, `rasa shell` in the foreground.
+
+The shell's Rasa server listens on 127.0.0.1 only and gets the action server's secret and
+the API token through bot.env() (bot/server.py passes RASA_API_TOKEN as --auth-token).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ def main() -> int:
                 "endpoints.yml",
                 "--port",
                 str(bot.rasa_port),
+                "--interface",
+                "127.0.0.1",  # the shell's server is for this machine only (issue 12)
             ],
             cwd=settings.ROOT,
             env=bot.env(),

@@ -14,20 +14,40 @@ On top of Rasa's channel it:
 
 Replacing Rasa's `user_uttered` handler (in `blueprint` below) relies on Rasa internals:
 it is listed in bot/patches.py, which names its tests.
+
+Security (issue 12), the socket.io handlers `connect`, `session_request` and
+`disconnect` are replaced too (bot/patches.py):
+- session ids are issued by the server and signed (WEBSITE_SECRET): `<conversation>.<HMAC>`.
+  A browser that comes back with its own signed id (a reload: rasa-webchat keeps it in
+  localStorage) rejoins its conversation; any other id (guessed, made up, a bare
+  conversation id) gets a new session. The conversation id, which agents and logs see,
+  is not enough to join;
+- each socket is bound to the one session it was confirmed: its messages go to that
+  conversation whatever `session_id` they carry, and it joins no other room;
+- message metadata keeps only the known keys (the page language), messages are capped,
+  and each client address and conversation is rate-limited (RATE_LIMIT_PER_*): a refused
+  message gets the polite `utter_rate_limited` in the customer's language, on that socket only;
+- CORS: engineio answers only CORS_ORIGINS and the page's own origin (bot/security.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
+import re
+import secrets
+import uuid
+from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from bot import settings
+from bot import security, settings
 from bot.channels import conversations
 
 logger = logging.getLogger(__name__)
@@ -36,6 +56,36 @@ LANGUAGES = ("zh", "en")
 MAX_SESSION_ID = 128
 MAX_MESSAGE_LENGTH = 100_000  # as the REST channel
 MAX_TIMERS = 10_000  # one sleeping task per silent conversation; beyond this, no nudges
+CONVERSATION = re.compile(r"^[0-9a-f]{32}$")
+
+
+@lru_cache(maxsize=1)
+def _fallback_secret() -> str:
+    # Without WEBSITE_SECRET (a server started by hand): sessions last until the next restart.
+    return secrets.token_urlsafe(32)
+
+
+def _session_signature(conversation_id: str) -> str:
+    key = (settings.get("WEBSITE_SECRET") or _fallback_secret()).encode()
+    return hmac.new(key, f"website-session:{conversation_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_session() -> str:
+    """A session id for the widget: a new conversation id and its signature."""
+    conversation_id = uuid.uuid4().hex
+    return f"{conversation_id}.{_session_signature(conversation_id)}"
+
+
+def conversation_of(session_id: Any) -> Optional[str]:
+    """The conversation of a session id this server issued; None for anything else."""
+    if not isinstance(session_id, str) or len(session_id) > MAX_SESSION_ID or "." not in session_id:
+        return None
+    conversation_id, signature = session_id.rsplit(".", 1)
+    if not CONVERSATION.match(conversation_id) or not signature.isascii():
+        return None
+    if not hmac.compare_digest(signature.encode(), _session_signature(conversation_id).encode()):
+        return None
+    return conversation_id
 
 
 class SilenceTimers:
@@ -119,20 +169,15 @@ class WebsiteOutput(SocketIOOutput):
 
 
 def page_metadata(data: Dict[str, Any], metadata_key: str) -> Dict[str, Any]:
-    """The widget's customData (or Rasa's `metadata`) as a dict, with a checked language."""
+    """The widget's customData (or Rasa's `metadata`): only a checked page language is kept."""
     raw = data.get("customData", data.get(metadata_key))
-    if isinstance(raw, str):
+    if isinstance(raw, str) and len(raw) <= 1024:
         try:
             raw = json.loads(raw)
         except ValueError:
             raw = None
-    metadata = dict(raw) if isinstance(raw, dict) else {}
-    language = str(metadata.get("language", "")).lower()[:2]
-    if language in LANGUAGES:
-        metadata["language"] = language
-    else:
-        metadata.pop("language", None)
-    return metadata
+    language = str(raw.get("language", ""))[:16].lower()[:2] if isinstance(raw, dict) else ""
+    return {"language": language} if language in LANGUAGES else {}
 
 
 class WebsiteInput(SocketIOInput):
@@ -156,6 +201,21 @@ class WebsiteInput(SocketIOInput):
         self.timers = SilenceTimers(
             float(settings.get("SILENCE_NUDGE_SECONDS")), float(settings.get("SILENCE_CLOSE_SECONDS")), self._silence
         )
+        self.limits = security.MessageLimits()
+        self.connects = security.RateLimiter(int(settings.get("RATE_LIMIT_PER_CLIENT") or 0))
+        self.clients: Dict[str, str] = {}  # socket id -> client address
+        self.bound: Dict[str, str] = {}  # socket id -> the conversation it was confirmed
+
+    @staticmethod
+    def allowed_origin(origin: Optional[str], environ: Optional[Dict[str, Any]] = None) -> bool:
+        """engineio's CORS check: CORS_ORIGINS and the page's own origin."""
+        if not origin:
+            return True  # not a browser page
+        origin = origin.rstrip("/").lower()
+        own = None
+        if environ and environ.get("HTTP_HOST"):
+            own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ['HTTP_HOST']}".lower()
+        return origin == own or origin in [o.lower() for o in security.cors_origins()]
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         if self.sio is None:
@@ -173,23 +233,83 @@ class WebsiteInput(SocketIOInput):
             return False
         return await conversations.trigger(self.app, conversation_id, conversations.SILENCE, unless_paused=True)
 
+    async def _refuse(self, sid: str, message: Any, metadata: Dict[str, Any], wait: float) -> None:
+        """A rate-limited message: a polite note on this socket only, nothing reaches the bot."""
+        language = security.language_of(message, metadata.get("language"))
+        text = security.response_text(self.app, "utter_rate_limited", language)
+        if text and self.sio is not None:
+            await self.sio.emit(self.bot_message_evt, {"text": text}, room=sid)
+        logger.info("socket.io message rate-limited (%.0f s) for %s", wait, self.clients.get(sid, "?"))
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         namespace = self.namespace
+        sio.eio.cors_allowed_origins = self.allowed_origin
+        sio.eio.cors_credentials = False
+
+        # Replaces Rasa's connect handler: Rasa's JWT check, then the client's address and
+        # a limit on new connections per address.
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            if self.jwt_key:
+                from rasa.core.channels.channel import decode_bearer_token
+
+                token = auth.get("token") if isinstance(auth, dict) else None
+                if not token or not decode_bearer_token(token, self.jwt_key, self.jwt_algorithm):
+                    return False
+            request = environ.get("sanic.request")
+            client = security.client_address(request) if request is not None else "unknown"
+            if self.connects.hit(f"connect:{client}"):
+                logger.info("socket.io connection refused (rate limit) for %s", client)
+                return False
+            self.clients[sid] = client
+            return True
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: Text) -> None:
+            self.clients.pop(sid, None)
+            self.bound.pop(sid, None)
+
+        # Replaces Rasa's: the server issues (or recognises) a signed session id, and the
+        # socket is bound to it.
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            if not self.session_persistence:
+                await sio.emit("session_confirm", sid, room=sid)
+                return
+            if sid in self.bound:  # one session per socket
+                conversation_id = self.bound[sid]
+                session_id = f"{conversation_id}.{_session_signature(conversation_id)}"
+            else:
+                asked = data.get("session_id") if isinstance(data, dict) else None
+                conversation_id = conversation_of(asked)
+                session_id = asked if conversation_id else new_session()
+                conversation_id = conversation_id or conversation_of(session_id)
+                self.bound[sid] = str(conversation_id)
+                sio.enter_room(sid, conversation_id, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid)
 
         # Replaces Rasa's handler for the same event: checked input, page language,
-        # and our output channel (silence timers).
+        # our output channel (silence timers), the socket's own conversation, rate limits.
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):
                 return
-            session_id = data.get("session_id") if self.session_persistence else sid
+            if self.session_persistence:
+                session_id = self.bound.get(sid)
+                if session_id is None:
+                    logger.warning("socket.io message before a confirmed session ignored")
+                    return
+            else:
+                session_id = sid
             message = data.get("message", "")
-            if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SESSION_ID:
-                logger.warning("socket.io message without a valid session_id ignored")
-                return
             if not isinstance(message, str) or len(message) > MAX_MESSAGE_LENGTH:
+                return
+            metadata = page_metadata(data, self.metadata_key)
+            wait = self.limits.wait(self.clients.get(sid, "unknown"), session_id)
+            if wait:
+                await self._refuse(sid, message, metadata, wait)
                 return
             self.timers.customer_spoke(session_id)
             await on_new_message(
@@ -198,7 +318,7 @@ class WebsiteInput(SocketIOInput):
                     self.get_output_channel(),
                     session_id,
                     input_channel=self.name(),
-                    metadata=page_metadata(data, self.metadata_key),
+                    metadata=metadata,
                 )
             )
 

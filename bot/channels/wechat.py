@@ -8,6 +8,14 @@ token/timestamp/nonce, the timestamp window, no DTD/entities in the XML, and in 
 `msg_signature` and the AppID inside the ciphertext. Refusals are 403 (not from WeChat)
 or 400 (not a WeChat message), never a 500.
 
+Security (issue 12, item 7): signatures are compared in constant time; each
+(timestamp, nonce) pair is remembered for the timestamp window (`Nonces`) and a request
+that reuses one is refused (403), unless it is a retry of the very message the pair came
+with that never got its answer (WeChat's retry): so a captured signature cannot carry
+another body (plain mode signs no body) nor replay an answered request. Text starting
+with `/` is read as text (bot/customer_text.py); the subscribe greeting is the channel's
+own, signed message.
+
 Timing: WeChat waits 5 s for the HTTP answer, then retries the same message (up to 3
 times). The bot's first message goes back passively in the HTTP answer when it is ready
 within WECHAT_PASSIVE_TIMEOUT; otherwise the answer is "success" and everything goes
@@ -19,6 +27,8 @@ instead of starting a second bot run, and exactly one of them, or the API, deliv
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -35,9 +45,8 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
-from wechatpy.utils import check_signature
 
-from bot import settings
+from bot import customer_text, settings
 from bot.channels.wechat_api import CustomerServiceAPI, WeChatAPIError, api_for
 
 logger = logging.getLogger(__name__)
@@ -64,6 +73,43 @@ NOT_CONFIGURED = (
     "WECHAT_APP_SECRET, WECHAT_AES_KEY, WECHAT_MODE) in .env. "
     "本服务器尚未配置微信公众号。"
 )
+
+
+def signature_matches(signature: Any, token: str, *parts: str) -> bool:
+    """WeChat's SHA-1 over the sorted token and parts, compared in constant time."""
+    expected = hashlib.sha1("".join(sorted([token, *parts])).encode("utf-8")).hexdigest()
+    return isinstance(signature, str) and hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode())
+
+
+class Nonces:
+    """The (timestamp, nonce) pairs seen within the timestamp window, with the message each
+    came with and whether its answer went out."""
+
+    def __init__(self, keep_seconds: float, max_pairs: int = 200_000) -> None:
+        self.keep_seconds = keep_seconds
+        self.max_pairs = max_pairs
+        self._seen: "OrderedDict[Tuple[str, str], List[Any]]" = OrderedDict()  # pair -> [seen_at, key, answered]
+
+    def _prune(self, now: float) -> None:
+        while self._seen:
+            oldest = next(iter(self._seen.values()))
+            if now - oldest[0] < self.keep_seconds and len(self._seen) <= self.max_pairs:
+                break
+            self._seen.popitem(last=False)
+
+    def admit(self, pair: Tuple[str, str], key: str) -> bool:
+        """False for a replay: the pair came before with another message, or its answer went out."""
+        now = time.monotonic()
+        self._prune(now)
+        seen = self._seen.get(pair)
+        if seen is None:
+            self._seen[pair] = [now, key, False]
+            return True
+        return seen[1] == key and not seen[2]
+
+    def answered(self, pair: Tuple[str, str]) -> None:
+        if pair in self._seen:
+            self._seen[pair][2] = True
 
 
 def bilingual(texts: Dict[str, str], language: Optional[str]) -> str:
@@ -246,6 +292,8 @@ class WeChatInput(InputChannel):
         )
         self.output = WeChatOutput(api_for(config.app_id, config.app_secret, config.api_base))
         self.turns = Turns(keep_seconds=max(config.timestamp_window, 60.0))
+        # A pair outside the window is refused by its timestamp; inside it, by this memory.
+        self.nonces = Nonces(keep_seconds=2 * config.timestamp_window + 60.0)
         self._background: Set[asyncio.Task] = set()
 
     def get_output_channel(self) -> OutputChannel:
@@ -255,10 +303,8 @@ class WeChatInput(InputChannel):
     def _check_signature(self, request: Request) -> Tuple[str, str]:
         args = request.args
         timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
-        try:
-            check_signature(self.config.token, args.get("signature", ""), timestamp, nonce)
-        except InvalidSignatureException:
-            raise Refused(403, "invalid signature") from None
+        if not signature_matches(args.get("signature", ""), self.config.token, timestamp, nonce):
+            raise Refused(403, "invalid signature")
         try:
             age = abs(time.time() - int(timestamp))
         except ValueError:
@@ -290,6 +336,10 @@ class WeChatInput(InputChannel):
             encrypted = outer["Encrypt"]
         except Exception:
             raise Refused(400, "malformed encrypted message") from None
+        if not isinstance(encrypted, str) or not signature_matches(
+            request.args.get("msg_signature", ""), self.config.token, timestamp, nonce, encrypted
+        ):
+            raise Refused(403, "invalid msg_signature or AppID")
         try:
             return self.crypto.decrypt_message(
                 {"Encrypt": encrypted}, request.args.get("msg_signature", ""), timestamp, nonce
@@ -332,11 +382,16 @@ class WeChatInput(InputChannel):
         return tracker.get_slot("language") if tracker else None
 
     async def _bot(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], openid: str, text: str
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        openid: str,
+        text: str,
+        metadata: Optional[Dict[str, Any]] = None,
     ) -> List[str]:
         collector = CollectingOutputChannel()
         try:
-            await on_new_message(UserMessage(text, collector, openid, input_channel=self.name()))
+            await on_new_message(UserMessage(text, collector, openid, input_channel=self.name(), metadata=metadata))
         except Exception:
             logger.exception("the bot failed on a WeChat message from %s", openid)
             return [bilingual(BUSY_NOTE, await self._language(request, openid))]
@@ -354,7 +409,8 @@ class WeChatInput(InputChannel):
         if kind == "event":
             if getattr(message, "event", None) in ("subscribe", "subscribe_scan", "subscribe_scan_product"):
                 language = await self._language(request, openid) or "zh"
-                return await self._bot(request, on_new_message, openid, "/greet" + json.dumps({"language": language}))
+                greet = "/greet" + json.dumps({"language": language})
+                return await self._bot(request, on_new_message, openid, greet, customer_text.server_made(greet))
             return []  # menu clicks, unsubscribe, location reports: nothing to say
         # Media, links and message types we do not know: the customer waits for an answer.
         return [bilingual(NON_TEXT_NOTE, await self._language(request, openid))]
@@ -434,6 +490,8 @@ class WeChatInput(InputChannel):
                 timestamp, nonce = self._check_signature(request)
                 raw = await self._read_body(request)
                 inbound, encrypted = self._message(request, raw, timestamp, nonce)
+                if not self.nonces.admit((timestamp, nonce), inbound.key):
+                    raise Refused(403, "replayed request (timestamp and nonce already used)")
             except Refused as refused:
                 logger.warning("WeChat request refused (%s): %s", refused.status, refused.reason)
                 return response.text(refused.reason, status=refused.status)
@@ -441,6 +499,7 @@ class WeChatInput(InputChannel):
             if new:
                 self._spawn(self._run(turn, self._answer_of(request, inbound, on_new_message), inbound.openid))
             text = await self._passive(turn, inbound.openid)
+            self.nonces.answered((timestamp, nonce))
             return self._reply(inbound.message, text, encrypted, nonce)
 
         return webhook

@@ -104,7 +104,9 @@ class CustomerServiceAPI:
             cls = ReplyWindowClosed if error.errcode == WINDOW_CLOSED else WeChatAPIError
             raise cls(error.errcode, str(error.errmsg)) from None
         except requests.RequestException as error:
-            raise WeChatAPIError(None, f"no answer from WeChat: {error}") from None
+            # Never the exception's text: it quotes the URL, whose query holds the AppSecret
+            # (token request) or the access_token (issue 12; bot/redact.py cleans logs too).
+            raise WeChatAPIError(None, f"no answer from WeChat ({type(error).__name__})") from None
 
     async def send_text_async(self, openid: str, text: str) -> None:
         await asyncio.to_thread(self.send_text, openid, text)

@@ -67,7 +67,7 @@ def running_bot() -> Iterator[Bot]:
 
 @pytest.fixture(scope="session")
 def rest(running_bot: Bot) -> RestClient:
-    return RestClient(running_bot.url)
+    return RestClient.of(running_bot)
 
 
 @pytest.fixture

@@ -13,7 +13,15 @@ import pytest
 from tests.support.bots import store_of
 from tests.support.rest import RestClient
 from tests.support.waiting import wait_until
-from tests.support.web import SCREENSHOTS, Http, LoginRefused, agent_login, handoff_ticket, launch_browser
+from tests.support.web import (
+    SCREENSHOTS,
+    Http,
+    LoginRefused,
+    agent_login,
+    conversation_of,
+    handoff_ticket,
+    launch_browser,
+)
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -25,11 +33,11 @@ def web_bot(bot_factory):
 
 def say(bot, sender: str, text: str) -> List[str]:
     """A customer on the REST channel; returns the bot's texts."""
-    return RestClient(bot.url).texts(sender, text)
+    return RestClient.of(bot).texts(sender, text)
 
 
 def tracker(bot, sender: str) -> Any:
-    return RestClient(bot.url).tracker(sender)
+    return RestClient.of(bot).tracker(sender)
 
 
 def bot_texts(bot, sender: str) -> List[str]:
@@ -163,7 +171,10 @@ def two_pages(web_bot, opening: List[str], name: str) -> None:
             customer.locator(".rw-launcher").click()
             responses = customer.locator(".rw-response")
             expect(responses.first).to_be_visible(timeout=15_000)  # the greeting (initPayload)
-            session_id = customer.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
+            # The widget keeps the server's signed session id; the conversation is its first part.
+            session_id = conversation_of(
+                customer.evaluate("JSON.parse(localStorage.getItem('chat_session')).session_id")
+            )
 
             def send(text: str) -> None:
                 customer.fill(".rw-new-message", text)

@@ -44,7 +44,7 @@ def watch(bot):
 
 @pytest.mark.parametrize("language,conversation", conversations())
 def test_conversation(bot, watch, language, conversation):
-    rest = RestClient(bot.url)
+    rest = RestClient.of(bot)
     sender = f"conversation-{uuid.uuid4().hex[:10]}"
     for number, step in enumerate(conversation["turns"], 1):
         turn = take_turn(rest, sender, str(step["user"]))

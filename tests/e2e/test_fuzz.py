@@ -141,7 +141,7 @@ def test_the_pool_covers_every_intent_in_both_languages():
 
 
 def test_random_conversations_always_get_a_proper_answer(bot):
-    rest = RestClient(bot.url)
+    rest = RestClient.of(bot)
     watch = LogWatch(bot.log_dir)
     rng = random.Random(SEED)
     failures: List[str] = []

@@ -89,7 +89,7 @@ def api_bot(bot_factory, shop_api):
 def test_the_running_bot_reads_orders_from_the_api(api_bot, shop_api):
     from tests.support.rest import RestClient
 
-    rest, who = RestClient(api_bot.url), "order-api-status"
+    rest, who = RestClient.of(api_bot), "order-api-status"
     shop_api.mode = "ok"
     assert "请告诉我下单手机号的后4位" in "\n".join(rest.texts(who, "我的订单SO20260001到哪了"))
     reply = "\n".join(rest.texts(who, "5678"))
@@ -101,7 +101,7 @@ def test_the_running_bot_reads_orders_from_the_api(api_bot, shop_api):
 def test_the_running_bot_apologises_when_the_api_fails(api_bot, shop_api):
     from tests.support.rest import RestClient
 
-    rest = RestClient(api_bot.url)
+    rest = RestClient.of(api_bot)
     for mode in ("error", "slow"):
         shop_api.mode, shop_api.stall_seconds = mode, 1.5
         try:

@@ -27,13 +27,18 @@ class Widget:
     """What rasa-webchat does on the wire."""
 
     def __init__(self, url: str, language: str = "zh") -> None:
-        self.session_id = uuid.uuid4().hex
+        self.session_id = uuid.uuid4().hex  # asked for; the server issues its own signed id
         self.language = language
         self.inbox: "queue.Queue[dict]" = queue.Queue()
         confirmed = threading.Event()
+
+        def confirm(session_id: str) -> None:
+            self.session_id = session_id  # as rasa-webchat does: keep the id the server confirms
+            confirmed.set()
+
         self.client = socketio.Client()
         self.client.on("bot_uttered", self.inbox.put)
-        self.client.on("session_confirm", lambda *_: confirmed.set())
+        self.client.on("session_confirm", confirm)
         self.client.connect(url, socketio_path="/socket.io", transports=["polling"])
         self.client.emit("session_request", {"session_id": self.session_id})
         assert confirmed.wait(10), "no session_confirm: the socket did not join the session's room"

@@ -45,9 +45,9 @@ class SlowActions:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 time.sleep(proxy.delay)
-                request = urllib.request.Request(
-                    proxy.target + self.path, data=body, method="POST", headers={"Content-Type": "application/json"}
-                )
+                # The Rasa server's secret goes on to the action server (issue 12).
+                headers = {"Content-Type": "application/json", "Authorization": self.headers.get("Authorization", "")}
+                request = urllib.request.Request(proxy.target + self.path, data=body, method="POST", headers=headers)
                 try:
                     with urllib.request.urlopen(request, timeout=30) as answer:
                         status, raw = answer.status, answer.read()
@@ -104,12 +104,12 @@ def safe(bots) -> WeChatPusher:
 
 def user_texts(bot: Any, who: str) -> List[str]:
     """What reached the bot from this OpenID (the Rasa HTTP API's view of the conversation)."""
-    return RestClient(bot.url).user_texts(who)
+    return RestClient.of(bot).user_texts(who)
 
 
 def rest_texts(bot: Any, who: str, text: str) -> List[str]:
     """The same bot's answer through the REST channel: what WeChat must deliver, in order."""
-    return [reply for reply in RestClient(bot.url).texts(who, text) if reply]
+    return [reply for reply in RestClient.of(bot).texts(who, text) if reply]
 
 
 @pytest.mark.parametrize("texts", [NON_TEXT_NOTE, BUSY_NOTE], ids=["non-text", "busy"])
@@ -455,7 +455,7 @@ def test_rasa_pushes_to_a_wechat_customer_through_the_api(bots, wechat_api):
     wechat = pusher(bots["compatible"], "compatible")
     who = openid()
     assert wechat.text(who, "hello").text == GREETING_EN
-    RestClient(bots["compatible"].url).trigger_intent(who, "greet", output_channel="latest")
+    RestClient.of(bots["compatible"]).trigger_intent(who, "greet", output_channel="latest")
     assert wechat_api.wait_for_messages(who, 1) == [GREETING_EN]
 
 

@@ -35,7 +35,7 @@ TURN_TIMEOUT = 15.0
 @pytest.fixture(scope="module")
 def bot(bot_factory, wechat_api: WeChatServer) -> Any:
     handoff_bot = bot_factory.started_bot("wechat-handoff", **bot_env(wechat_api.base, "safe"))
-    RestClient(handoff_bot.url).texts("warm-up", "你好")  # the first turn of a fresh server is the slowest
+    RestClient.of(handoff_bot).texts("warm-up", "你好")  # the first turn of a fresh server is the slowest
     return handoff_bot
 
 
@@ -46,14 +46,14 @@ def wechat(bot: Any) -> WeChatPusher:
 
 def bot_events_since(bot: Any, who: str, count: int) -> List[Dict[str, Any]]:
     """The conversation's bot messages after its first `count` events."""
-    return [e for e in RestClient(bot.url).tracker(who)["events"][count:] if e["event"] == "bot"]
+    return [e for e in RestClient.of(bot).tracker(who)["events"][count:] if e["event"] == "bot"]
 
 
 def turn(wechat: WeChatPusher, api: WeChatServer, bot: Any, who: str, text: str) -> Tuple[Delivery, List[str]]:
     """One customer message: WeChat's delivery and what reached the customer for it, in
     order (the passive reply, then customer-service messages), once the bot's turn is
     done (its message is in the tracker) and every message it said has arrived."""
-    rest = RestClient(bot.url)
+    rest = RestClient.of(bot)
     users_before = len(rest.user_texts(who))
     sent_before = len(api.messages_to(who))
     delivery = wechat.text(who, text)
@@ -111,7 +111,7 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
         "waiting",
         "zh",
     )
-    assert RestClient(bot.url).tracker(who)["paused"] is True
+    assert RestClient.of(bot).tracker(who)["paused"] is True
     sent = wechat_api.messages_to(who)  # what the customer-service API has delivered so far
 
     # 2. The customer writes again: it reaches the conversation (the agent sees it), not the bot.
@@ -119,7 +119,7 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     delivery, answer = turn(wechat, wechat_api, bot, who, waiting)
     assert delivery.body in ("success", "") and delivery.reply is None and answer == []
     assert wechat_api.messages_to(who) == sent
-    assert RestClient(bot.url).user_texts(who) == ["转人工", waiting]
+    assert RestClient.of(bot).user_texts(who) == ["转人工", waiting]
     console = Console(bot)
     shown = console.ticket(ticket.id)
     assert shown is not None and shown["channel"] == "wechat" and shown["paused"] is True
@@ -155,7 +155,7 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
 
     # 5. The agent ends the hand-off: the bot is back and its rating question reaches the
     # customer through the customer-service API (there is no HTTP request to answer).
-    events_before_end = len(RestClient(bot.url).tracker(who)["events"])
+    events_before_end = len(RestClient.of(bot).tracker(who)["events"])
     assert console.post(ticket.id, "end") == (200, {"ok": True})
     said = wait_until(
         lambda: bot_events_since(bot, who, events_before_end),
@@ -169,7 +169,7 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     assert len(said) == 2 and len(after) == 2, (said, after)
     assert BACK_ZH in after[0]
     assert after[1].startswith(RATING_ZH), after[1]
-    assert RestClient(bot.url).tracker(who)["paused"] is False
+    assert RestClient.of(bot).tracker(who)["paused"] is False
     closed = store_of(bot).tickets(id=ticket.id)[0]
     assert (closed.status, closed.agent) == ("closed", "agent") and closed.closed_at is not None
     assert console.ticket(ticket.id) is None  # no longer in the console's queue

@@ -7,4 +7,6 @@
 - web.py: the agent console over HTTP (cookie jar, CSRF), the browser, hand-off tickets.
 - wechat_standin.py: a local WeChat (API + message pusher).
 - order_api_standin.py: a local shop order API.
+- local_app.py: a Sanic app served in the test process (unit tests of the public surface).
+- turns.py: what every turn of a conversation must satisfy (conversation suite, fuzz test).
 """

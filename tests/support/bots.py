@@ -26,6 +26,11 @@ BASE_ENV = {
     "SERVICE_HOURS": "00:00-24:00",
     "SILENCE_NUDGE_SECONDS": "600",
     "SILENCE_CLOSE_SECONDS": "600",
+    # Security (issue 12): every test talks from 127.0.0.1, far faster than a customer;
+    # the rate limits are tested on a bot of their own (tests/e2e/test_security.py).
+    "RATE_LIMIT_PER_CLIENT": "0",
+    "RATE_LIMIT_PER_CONVERSATION": "0",
+    "WEBSITE_SECRET": "test-website-secret-5e1d",
 }
 START_TIMEOUT = 240
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -11,21 +12,42 @@ TIMEOUT = 60
 
 
 class RestClient:
-    """The REST webhook and Rasa's HTTP API of one running Rasa server."""
+    """The REST webhook and Rasa's HTTP API of one running Rasa server. The API needs the
+    server's token (`api_token`, Bot.api_token), sent as Rasa expects it: `?token=`."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, api_token: Optional[str] = None, headers: Optional[Dict[str, str]] = None) -> None:
         self.base = base
+        self.api_token = api_token
+        self.headers = dict(headers or {})
 
-    def post_raw(self, path: str, body: bytes, content_type: str = "application/json") -> Tuple[int, bytes]:
-        """One POST; (status, body) whatever the status."""
+    @classmethod
+    def of(cls, bot: Any, **headers: str) -> "RestClient":
+        """The client of a running test bot (scripts.servers.Bot), with its API token."""
+        return cls(bot.url, bot.api_token, headers)
+
+    def api(self, path: str) -> str:
+        """`path` of Rasa's HTTP API with the token."""
+        if not self.api_token:
+            return path
+        return path + ("&" if "?" in path else "?") + urllib.parse.urlencode({"token": self.api_token})
+
+    def request_raw(
+        self, method: str, path: str, body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None
+    ) -> Tuple[int, Dict[str, str], bytes]:
+        """One request; (status, headers, body) whatever the status."""
         request = urllib.request.Request(
-            self.base + path, data=body, method="POST", headers={"Content-Type": content_type}
+            self.base + path, data=body, method=method, headers={**self.headers, **(headers or {})}
         )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-                return response.status, response.read()
+                return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
-            return error.code, error.read()
+            return error.code, dict(error.headers), error.read()
+
+    def post_raw(self, path: str, body: bytes, content_type: str = "application/json") -> Tuple[int, bytes]:
+        """One POST; (status, body) whatever the status."""
+        status, _, raw = self.request_raw("POST", path, body, {"Content-Type": content_type})
+        return status, raw
 
     def post_json(self, path: str, data: Any) -> Any:
         status, raw = self.post_raw(path, json.dumps(data).encode())
@@ -44,16 +66,18 @@ class RestClient:
         return [m.get("text", "") for m in self.send(sender, message, metadata)]
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        with urllib.request.urlopen(f"{self.base}/conversations/{sender}/tracker", timeout=TIMEOUT) as response:
-            return json.loads(response.read())
+        status, _, raw = self.request_raw("GET", self.api(f"/conversations/{urllib.parse.quote(sender)}/tracker"))
+        assert status == 200, (sender, status, raw[:300])
+        return json.loads(raw)
 
     def user_texts(self, sender: str) -> List[str]:
         """What reached the bot from this sender (the Rasa HTTP API's view)."""
         return [e.get("text") for e in self.tracker(sender)["events"] if e["event"] == "user"]
 
     def append_events(self, sender: str, events: List[Dict[str, Any]]) -> Any:
-        return self.post_json(f"/conversations/{sender}/tracker/events", events)
+        return self.post_json(self.api(f"/conversations/{urllib.parse.quote(sender)}/tracker/events"), events)
 
     def trigger_intent(self, sender: str, name: str, output_channel: Optional[str] = None) -> Any:
         query = f"?output_channel={output_channel}" if output_channel else ""
-        return self.post_json(f"/conversations/{sender}/trigger_intent{query}", {"name": name})
+        path = self.api(f"/conversations/{urllib.parse.quote(sender)}/trigger_intent{query}")
+        return self.post_json(path, {"name": name})

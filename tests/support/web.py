@@ -40,15 +40,21 @@ class Http:
         def redirect_request(self, *args: Any, **kwargs: Any) -> None:
             return None
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, headers: Optional[Dict[str, str]] = None) -> None:
         self.base = base
+        self.headers = dict(headers or {})  # on every request (e.g. X-Forwarded-For: one client)
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect)
+
+    def cookie(self, name: str) -> Optional[str]:
+        return next((c.value for c in self.jar if c.name == name), None)
 
     def request(
         self, method: str, path: str, body: Optional[bytes] = None, headers: Optional[Dict[str, str]] = None
     ) -> Tuple[int, Dict[str, str], bytes]:
-        request = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
+        request = urllib.request.Request(
+            self.base + path, data=body, method=method, headers={**self.headers, **(headers or {})}
+        )
         try:
             with self.opener.open(request, timeout=30) as response:
                 return response.status, dict(response.headers), response.read()
@@ -80,6 +86,14 @@ class Http:
         status, _, raw = self.request("GET", "/agent/api/me")
         assert status == 200, status
         return json.loads(raw)["csrf"]
+
+
+def conversation_of(session_id: str) -> str:
+    """The conversation (Rasa's sender id) of a website session id the server issued:
+    `<conversation>.<signature>` (bot/channels/website.py)."""
+    conversation, dot, signature = session_id.rpartition(".")
+    assert dot and conversation and signature, f"not a signed session id: {session_id!r}"
+    return conversation
 
 
 def handoff_ticket(bot: Any, sender: str, timeout: float = 10) -> Any:

@@ -77,7 +77,14 @@ def test_a_new_session_starts_clean_except_the_language(tracker, dispatcher):
     """A returning customer: an old verification, form state or goodbye never leaks in."""
     from bot.actions.session import ActionSessionStart
 
-    old = {"language": "en", "verified_order": "SO20261101", "order_id": "SO20261101", "conversation_closed": True,
-           "requested_slot": "phone_last4", "pending_confirmation": "cancel", "product": "air-fryer"}
+    old = {
+        "language": "en",
+        "verified_order": "SO20261101",
+        "order_id": "SO20261101",
+        "conversation_closed": True,
+        "requested_slot": "phone_last4",
+        "pending_confirmation": "cancel",
+        "product": "air-fryer",
+    }
     events = ActionSessionStart().run(dispatcher, tracker("", slots=old), {})
     assert [(e["name"], e["value"]) for e in events if e["event"] == "slot"] == [("language", "en")]

@@ -16,6 +16,7 @@ Checked:
   texts of tests/stories/*.yml) against every training sentence in bot/data/nlu/*.yml;
 * no sentence is in both tests/nlu_real/dev and tests/nlu_real/test.
 """
+
 from __future__ import annotations
 
 import re

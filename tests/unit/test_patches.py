@@ -289,30 +289,44 @@ def _handler_and_messages(channel: Any) -> tuple:
 def test_website_handler_passes_what_rasas_handler_passes():
     from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
-    from bot.channels.website import WebsiteInput
+    from bot.channels.website import WebsiteInput, conversation_of
 
     credentials = {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
     rasas, from_rasa = _handler_and_messages(SocketIOInput.from_credentials(credentials))
-    ours, from_ours = _handler_and_messages(WebsiteInput.from_credentials(credentials))
+    website = WebsiteInput.from_credentials(credentials)
+    ours, from_ours = _handler_and_messages(website)
     assert "WebsiteInput" in ours.__qualname__  # Rasa's handler is replaced on the channel's server
+    # Security (issue 12): the socket is first confirmed a session the server issues.
+    confirmed: List[Any] = []
+
+    async def emit(event: str, data: Any, room: Any = None, **_: Any) -> None:
+        confirmed.append((event, data, room))
+
+    website.sio.emit = emit
+    website.sio.enter_room = lambda *args, **kwargs: None
+    session_request = website.sio.handlers["/"]["session_request"]
+    asyncio.run(session_request("sid-1", {"session_id": "s1"}))  # an id the server did not issue
+    ((event, session_id, room),) = confirmed
+    conversation = conversation_of(session_id)
+    assert event == "session_confirm" and room == "sid-1" and conversation and session_id != "s1"
     data = {"message": "你好", "session_id": "s1", "metadata": {"page": "/shop/"}}
     asyncio.run(rasas("sid-1", dict(data)))
     asyncio.run(ours("sid-1", dict(data)))
     (theirs,), (mine,) = from_rasa, from_ours
-    assert (mine.text, mine.sender_id, mine.input_channel, mine.metadata) == (
-        theirs.text,
-        theirs.sender_id,
-        theirs.input_channel,
-        theirs.metadata,
-    )
+    assert (mine.text, mine.input_channel) == (theirs.text, theirs.input_channel)
     assert isinstance(mine.output_channel, SocketIOOutput)
+    # What ours does differently: the socket's own conversation, whatever session_id the
+    # message names (Rasa's takes it from the message), and only known metadata.
+    assert theirs.sender_id == "s1" and mine.sender_id == conversation
+    assert theirs.metadata == {"page": "/shop/"} and mine.metadata == {}
     # What ours adds: the page language from the widget's customData.
     asyncio.run(ours("sid-1", {"message": "hi", "session_id": "s1", "customData": {"language": "en-US"}}))
     assert from_ours[-1].metadata == {"language": "en"}
-    # Both ignore a message without a session id when sessions persist.
+    # Both ignore a message without a session: Rasa's without a session id, ours on a
+    # socket that was never confirmed one.
     with pytest.warns(UserWarning):
         asyncio.run(rasas("sid-1", {"message": "hi"}))
-    asyncio.run(ours("sid-1", {"message": "hi"}))
+    asyncio.run(ours("sid-2", {"message": "hi", "session_id": session_id}))
     assert len(from_rasa) == 1 and len(from_ours) == 2
 
 

@@ -92,8 +92,12 @@ def test_a_loop_is_stopped_with_an_apology_then_the_bot_listens(policy, domain):
         ActionExecutionRejected("order_form"),
     )
     assert predicted(policy, domain, rejected_twice) == "action_recover"
-    repeated = [ActionExecuted(ACTION_LISTEN_NAME), user("nlu_fallback"), ActionExecuted("action_fallback"),
-                ActionExecuted("action_fallback")]
+    repeated = [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        user("nlu_fallback"),
+        ActionExecuted("action_fallback"),
+        ActionExecuted("action_fallback"),
+    ]
     assert predicted(policy, domain, repeated) == "action_recover"
     recovered = repeated + [ActionExecuted("action_recover")]
     assert predicted(policy, domain, recovered) == ACTION_LISTEN_NAME

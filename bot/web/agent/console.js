@@ -6,6 +6,8 @@ const POLL_MS = 2000;
 let csrf = "";
 let selected = null;   // ticket id
 let tickets = [];
+let page = 1;          // the queue comes a page at a time
+let pages = 1;
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,6 +54,10 @@ function renderList() {
     $(status).replaceChildren(...items);
   }
   $("empty").hidden = tickets.length > 0;
+  $("pager").hidden = pages <= 1;
+  $("page").textContent = page + " / " + pages;
+  $("prev").disabled = page <= 1;
+  $("next").disabled = page >= pages;
 }
 
 function renderDetail() {
@@ -84,7 +90,7 @@ function renderDetail() {
 // text selection.
 let shown = "";
 function render() {
-  const signature = JSON.stringify([selected, tickets]);
+  const signature = JSON.stringify([selected, tickets, page, pages]);
   if (signature === shown) return;
   shown = signature;
   renderList();
@@ -93,9 +99,12 @@ function render() {
 
 async function refresh() {
   try {
-    const response = await fetch("/agent/api/tickets", { credentials: "same-origin" });
+    const response = await fetch("/agent/api/tickets?page=" + page, { credentials: "same-origin" });
     if (response.status === 401) { location.href = "/agent/login"; return; }
-    tickets = (await response.json()).tickets || [];
+    const data = await response.json();
+    tickets = data.tickets || [];
+    pages = data.pages || 1;
+    if (page > pages) { page = pages; return refresh(); }
     render();
   } catch (error) {
     say("连接中断，正在重试 / Connection lost, retrying");
@@ -119,6 +128,17 @@ async function start() {
   });
   $("end").addEventListener("click", async () => {
     if (await post("/agent/api/tickets/" + selected + "/end")) { selected = null; refresh(); }
+  });
+  $("prev").addEventListener("click", () => { if (page > 1) { page -= 1; refresh(); } });
+  $("next").addEventListener("click", () => { if (page < pages) { page += 1; refresh(); } });
+  $("password-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { current: $("current-password").value, new: $("new-password").value };
+    if (await post("/agent/api/password", body)) {
+      $("current-password").value = "";
+      $("new-password").value = "";
+      say("密码已修改，其他登录已退出 / Password changed; your other sessions are logged out.");
+    }
   });
   $("logout").addEventListener("click", async () => {
     await post("/agent/logout");
