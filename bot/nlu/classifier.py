@@ -29,10 +29,10 @@ from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
 
+from bot.nlu.markup import readable
 from bot.nlu.shop_data import StoredDataError, stored_file
 
 logger = logging.getLogger(__name__)
-MARKUP = re.compile(r"<[^>]*>")
 # A letter, a digit or a Chinese character: without one (emoji, punctuation, markup only)
 # there is nothing to classify.
 CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
@@ -160,7 +160,7 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         """Messages with nothing to read (empty, whitespace, emoji or markup only) get confidence 0,
         so the FallbackClassifier answers them instead of a guess or a failed request."""
-        with_text = [m for m in messages if CONTENT.search(MARKUP.sub("", m.get(TEXT) or ""))]
+        with_text = [m for m in messages if CONTENT.search(readable(m.get(TEXT) or ""))]
         for message in messages:
             if message not in with_text:
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)

@@ -21,6 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.markup import readable
 from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
 from bot.shop.vocabulary import language_neutral
 
@@ -30,12 +31,9 @@ LATIN_WORD = re.compile(r"^[A-Za-z]+(?:'[A-Za-z]+)?$")
 STORED_FILE = "language_neutral.json"
 
 
-MARKUP = re.compile(r"<[^>]*>")
-
-
 def detect(text: Optional[str], neutral: Collection[str] = ()) -> Optional[str]:
     """'zh', 'en', or None when the text has no language signal (markup is not language)."""
-    text = MARKUP.sub(" ", text or "")
+    text = readable(text or "")
     if not text.strip():
         return None
     words = [

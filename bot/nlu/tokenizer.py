@@ -9,7 +9,6 @@ wherever it is loaded.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Text
 
 import jieba
@@ -21,12 +20,12 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.markup import readable
 from bot.nlu.script import simplified
 from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
 from bot.shop.vocabulary import segmentation_words
 
 WORDS_FILE = "user_dictionary.json"
-MARKUP = re.compile(r"<[^>]*>")
 jieba.setLogLevel(60)  # jieba prints its cache-building chatter on every start
 
 
@@ -92,6 +91,6 @@ class ShopJiebaTokenizer(ShopDataComponent, Tokenizer):
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         # Markup is not words ("<b>你好</b>", "<script>…"): blanked out, offsets kept;
         # Traditional characters read as Simplified (bot/nlu/script.py).
-        text = simplified(MARKUP.sub(lambda tag: " " * len(tag.group()), message.get(attribute) or ""))
+        text = simplified(readable(message.get(attribute) or ""))
         tokens = [Token(word, start) for word, start, _ in jieba.tokenize(text) if word.strip()]
         return self._apply_token_pattern(tokens)

@@ -29,4 +29,5 @@ def test_mostly_english_with_a_chinese_name_is_english():
 
 
 def test_markup_is_not_language():
-    assert detect("<b></b>") is None and detect("<script>alert(1)</script>") == "en"
+    assert detect("<b></b>") is None and detect("<script>alert(1)</script>") is None
+    assert detect("<p>where is my order</p>") == "en"
