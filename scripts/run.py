@@ -1,4 +1,9 @@
-"""`make run`: bring the whole bot up on embedded defaults and keep it up until Ctrl-C."""
+"""`make run`: bring the whole bot up on embedded defaults and keep it up until Ctrl-C.
+
+A server that exits (a crash, `kill -9`) is restarted by scripts/servers.py's Supervisor,
+with growing delays while it keeps crashing and a line for each event on the terminal
+and in var/log/supervisor.log; the other server keeps serving meanwhile. Ctrl-C stops both.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import time
 
 from bot import settings
 from bot.shop.loader import ShopDataError, load_shop
-from scripts.servers import Bot
+from scripts.servers import Bot, Supervisor
 
 
 def main() -> int:
@@ -34,6 +39,10 @@ def main() -> int:
     except (RuntimeError, TimeoutError) as error:
         print(f"error: {error}; see var/log/rasa.log and var/log/actions.log", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while the servers were starting
+        bot.stop()
+        print("\nStopped.")
+        return 130
     host = settings.get("RASA_HOST")
     base = f"http://{host}:{bot.rasa_port}"
     wechat = "" if settings.get("WECHAT_TOKEN") else "  (503 until WECHAT_TOKEN is set, see README)"
@@ -60,12 +69,10 @@ Press Ctrl-C to stop.""",
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    supervisor = Supervisor(bot)  # restarts a server that exits; logs to stderr and var/log/supervisor.log
     while not stopping:
-        if any(p.poll() is not None for p in bot.processes):
-            print("error: a server exited unexpectedly; see var/log/", file=sys.stderr)
-            bot.stop()
-            return 1
-        time.sleep(0.5)
+        supervisor.poll()
+        time.sleep(supervisor.interval)
     print("\nStopping ...", flush=True)
     bot.stop()
     print("Stopped.")
