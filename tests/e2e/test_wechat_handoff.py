@@ -1,10 +1,11 @@
 """Hand-off through WeChat (issue 6, "Hand-off through WeChat"), over real HTTP.
 
 A WeChat customer asks for a person; while the bot is paused their messages reach the
-agent, and until an agent claims the conversation the bot only acknowledges them; the agent, logged into the console with its CSRF token, claims
-the conversation and replies; the reply reaches the customer through the stand-in's
-customer-service API; a closed 48-hour window (45015) is reported to the agent; ending
-the hand-off brings the bot back, whose rating question goes out through the same API.
+agent, and until an agent claims the conversation the bot only acknowledges them; the
+agent, logged into the console with its CSRF token, claims the conversation and replies;
+the reply reaches the customer through the stand-in's customer-service API; a closed
+48-hour window (45015) is reported to the agent; ending the hand-off brings the bot back,
+whose rating question goes out through the same API.
 
 A bot of this module with WeChat in safe mode against the local WeChat stand-in, and
 the agent console.
