@@ -271,7 +271,7 @@ class _Watch:
     ready_at: Optional[float]  # when that process answered /health; None while starting
     exits: int = 0  # exits in a row (back to 0 once it has stayed up `stable_seconds`)
     restart_at: Optional[float] = None  # exited: when to start it again
-    exited_at: Optional[float] = None  # the latest exit (for the "back after" line)
+    down_since: Optional[float] = None  # the first exit since it last answered
 
 
 class Supervisor:
@@ -338,7 +338,8 @@ class Supervisor:
         if code is None and watch.ready_at is None:
             if answers(self.bot.health_url(name), self.bot.token):
                 watch.ready_at = now
-                down = now - (watch.exited_at if watch.exited_at is not None else watch.started_at)
+                down = now - (watch.down_since if watch.down_since is not None else watch.started_at)
+                watch.down_since = None
                 self.restarts.append({"server": name, "seconds": down, "exits": watch.exits})
                 self.say(f"{label}: back (pid {process.pid}), {down:.1f} s after it went down")
                 return
@@ -353,7 +354,7 @@ class Supervisor:
                 watch.exits = 0  # stayed up: the next exit is restarted quickly again
             return
         watch.exits += 1
-        watch.exited_at = now
+        watch.down_since = now if watch.down_since is None else watch.down_since
         wait = self.delay(watch.exits)
         watch.restart_at = now + wait
         if watch.exits >= 3:

@@ -138,6 +138,10 @@ def test_a_server_that_keeps_crashing_waits_longer_each_time_and_says_so(supervi
     crashing = [line for line in lines if "keeps crashing" in line]
     assert len(crashing) == 4 and "exited with code 1 (3 exits in a row); next restart in 4 s" in crashing[0]
     assert "delays double up to 8 s" in crashing[0] and str(bot.log_dir / "rasa.log") in crashing[0]
+    healthy["rasa"] = True  # the cause went away: back, counted from its first exit
+    supervisor.poll()
+    assert supervisor.restarts == [{"server": "rasa", "seconds": now, "exits": 6}]
+    assert lines[-1] == f"Rasa server: back (pid 105), {now:.1f} s after it went down"
 
 
 def test_a_server_that_stayed_up_is_restarted_quickly_again(supervised):
