@@ -26,6 +26,14 @@ def main() -> int:
     if not model.exists():
         print(f"error: no trained model at {model}; run `make train`", file=sys.stderr)
         return 2
+    if settings.get("ORDER_API_URL") and float(settings.get("ORDER_API_TIMEOUT")) >= float(
+        settings.get("ACTION_TIMEOUT")
+    ):
+        print(
+            "warning: ORDER_API_TIMEOUT is not below ACTION_TIMEOUT: a slow order API gets the general apology "
+            "(the action server's answer comes too late) instead of the order-specific one; see .env.example",
+            file=sys.stderr,
+        )
     bot = Bot(
         model=model,
         rasa_port=int(settings.get("RASA_PORT")),
