@@ -40,9 +40,9 @@ Why each one (py-spy and cProfile on `make bench`'s 20-conversation run, this ma
   page language and use an output channel that drives the silence timers.
 - Action server down or slow (bot/resilience.py): Rasa waits five minutes for an action,
   then logs ERRORs and drops it, and the customer hears nothing. Calls get ACTION_TIMEOUT
-  (3 s) per turn; a failed action ends the turn, rolled back to the customer's message,
-  with one apology (utter_service_trouble) and the bot listening, so the conversation
-  goes on normally once the action server is back.
+  (3 s), a turn waits for a failing action server once; a failed action ends the turn,
+  rolled back to the customer's message, with one apology (utter_service_trouble) and
+  the bot listening, so the conversation goes on normally once the action server is back.
 - Never silent while waiting for an agent (bot/handoff_waiting.py): a paused
   conversation's message gets an acknowledgement with the queue position until an agent
   claims the hand-off (Rasa says nothing at all while paused).
@@ -270,9 +270,9 @@ PATCHES: Tuple[Patch, ...] = (
     ),
     Patch(
         "rasa.core.actions.action:RemoteAction.run",
-        "each call to the action server gets at most ACTION_TIMEOUT (3 s; Rasa: 5 minutes), shared by the "
-        "calls of one turn; a refused or dropped connection or no answer in time raises "
-        "ActionServerUnavailable, logged as a WARNING, not an ERROR (bot/resilience.py)",
+        "each call to the action server gets at most ACTION_TIMEOUT (3 s; Rasa: 5 minutes), and after a "
+        "failed call the turn's other calls fail at once; a refused or dropped connection or no answer in time "
+        "raises ActionServerUnavailable, logged as a WARNING, not an ERROR (bot/resilience.py)",
         "tests/unit/test_resilience.py; tests/e2e/test_faults.py::test_a_hung_action_server_gets_an_apology_in_time",
         replacement=lambda original: _resilience().timed_remote_action(original),
     ),
@@ -286,14 +286,15 @@ PATCHES: Tuple[Patch, ...] = (
     ),
     Patch(
         "rasa.core.processor:MessageProcessor.handle_message",
-        "one customer message is one turn, with its ACTION_TIMEOUT budget for the action server (bot/resilience.py)",
-        "tests/unit/test_resilience.py::test_turn_budget_is_shared_by_the_calls_of_one_turn",
+        "one customer message is one turn: once the action server failed in it, it is not waited for again "
+        "(bot/resilience.py)",
+        "tests/unit/test_resilience.py::test_after_a_failed_call_the_turns_other_calls_fail_at_once",
         replacement=lambda original: _resilience().in_a_turn(original),
     ),
     Patch(
         "rasa.core.processor:MessageProcessor.trigger_external_user_uttered",
-        "a triggered intent (agent console, silence timers) is one turn too, with its budget (bot/resilience.py)",
-        "tests/unit/test_resilience.py::test_turn_budget_is_shared_by_the_calls_of_one_turn",
+        "a triggered intent (agent console, silence timers) is one turn too (bot/resilience.py)",
+        "tests/unit/test_resilience.py::test_after_a_failed_call_the_turns_other_calls_fail_at_once",
         replacement=lambda original: _resilience().in_a_turn(original),
     ),
     Patch(

@@ -10,9 +10,12 @@ nothing at all, and a form that was validating a slot keeps the value it never c
 
 Here, installed by bot/patches.py:
 
-- Every call to the action server gets at most ACTION_TIMEOUT seconds, and the calls of
-  one turn share that budget (a turn that already waited for the action server does not
-  wait again). A refused or dropped connection, or no answer in time, is
+- Every call to the action server gets at most ACTION_TIMEOUT seconds (Rasa's definition
+  of a timeout, per call, with its five minutes replaced), and once one call of a turn
+  has failed, the turn's other calls fail at once instead of waiting again (a new
+  conversation calls action_session_start and then an action: a hung action server still
+  costs ACTION_TIMEOUT once). A slow action server that does answer in time is waited
+  for. A refused or dropped connection, or no answer in time, is
   `ActionServerUnavailable`, logged as a WARNING: an outage is an operations event, not a
   bug (the conversation fuzz test fails on any ERROR line in the Rasa log). Any other
   failure of an action (an HTTP 500 from a bug in it) is still logged as ERROR with its
@@ -41,7 +44,6 @@ import contextvars
 import copy
 import functools
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, List, Optional
@@ -82,17 +84,14 @@ class ActionServerUnavailable(RasaException):
         self.action, self.reason = action, reason
 
 
-# -- one turn: the time it may spend waiting for the action server --------------------------
+# -- one turn: once the action server has failed in it, it is not waited for again ---------------
 
 
 @dataclass
 class Turn:
-    budget: float  # seconds this turn may wait for the action server, in all
-    waited: float = 0.0
+    """One customer message (or triggered intent) being handled."""
 
-    @property
-    def left(self) -> float:
-        return self.budget - self.waited
+    unavailable: Optional[str] = None  # why the action server failed in this turn, if it did
 
 
 _turn: contextvars.ContextVar[Optional[Turn]] = contextvars.ContextVar("shop_turn", default=None)
@@ -111,7 +110,7 @@ def in_a_turn(handle: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[
 
     @functools.wraps(handle)
     async def turn(*args: Any, **kwargs: Any) -> Any:
-        token = _turn.set(Turn(budget=action_timeout()))
+        token = _turn.set(Turn())
         try:
             return await handle(*args, **kwargs)
         finally:
@@ -126,7 +125,7 @@ UNAVAILABLE = (asyncio.TimeoutError, aiohttp.ClientConnectionError, aiohttp.Clie
 
 
 class TimedEndpoint:
-    """The action endpoint (rasa.utils.endpoints.EndpointConfig) with the turn's time limit,
+    """The action endpoint (rasa.utils.endpoints.EndpointConfig) with ACTION_TIMEOUT per call,
     and its outage errors as ActionServerUnavailable."""
 
     def __init__(self, endpoint: Any, action: str) -> None:
@@ -137,20 +136,21 @@ class TimedEndpoint:
 
     async def request(self, *args: Any, **kwargs: Any) -> Any:
         turn = current_turn()
-        budget = min(action_timeout(), turn.left) if turn is not None else action_timeout()
-        if budget <= 0:
-            raise ActionServerUnavailable(self._action, "this turn has already waited ACTION_TIMEOUT for it")
-        kwargs["timeout"] = aiohttp.ClientTimeout(total=budget)
-        began = time.monotonic()
+        if turn is not None and turn.unavailable:
+            raise ActionServerUnavailable(self._action, f"not called: earlier in this turn, {turn.unavailable}")
+        timeout = action_timeout()
+        kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout)
         try:
             return await self._endpoint.request(*args, **kwargs)
-        except asyncio.TimeoutError:
-            raise ActionServerUnavailable(self._action, f"no answer within {budget:.1f} s") from None
         except UNAVAILABLE as error:
-            raise ActionServerUnavailable(self._action, f"{type(error).__name__}: {error}") from None
-        finally:
+            reason = (
+                f"no answer within {timeout:g} s"
+                if isinstance(error, asyncio.TimeoutError) and not isinstance(error, aiohttp.ClientConnectionError)
+                else f"{type(error).__name__}: {error}"
+            )
             if turn is not None:
-                turn.waited += time.monotonic() - began
+                turn.unavailable = reason
+            raise ActionServerUnavailable(self._action, reason) from None
 
 
 def timed_remote_action(run: Callable[..., Awaitable[List[Event]]]) -> Callable[..., Awaitable[List[Event]]]:
@@ -246,8 +246,10 @@ async def action_failed(
         # Not a message being handled (Rasa's HTTP API executing one action): as Rasa does.
         self._log_action_on_tracker(tracker, action, [], prediction)
         return self.should_predict_another_action(name)
+    if name == SERVICE_TROUBLE:
+        return False  # the apology itself failed (logged above): the failure that asked for it ends the turn
     roll_back_turn(tracker)
-    if from_customer(tracker.latest_message) and name != SERVICE_TROUBLE:
+    if from_customer(tracker.latest_message):
         from bot import handoff_waiting
 
         # The way to a person works without the action server too.

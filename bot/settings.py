@@ -62,9 +62,9 @@ DEFAULTS: Dict[str, str] = {
     # Rough minutes per customer ahead in the hand-off queue (the wait the bot announces).
     "AVERAGE_HANDLING_MINUTES": "3",
     # -- faults (bot/resilience.py, scripts/servers.py) --
-    # Seconds one customer message may wait for the action server, all its actions together
-    # (Rasa's own limit: 5 minutes). Past it, or when the action server refuses the
-    # connection, the customer gets an apology and the way to a person, and the bot listens.
+    # Seconds the Rasa server waits for the action server to answer one action call (Rasa's
+    # own limit: 5 minutes). Past it, or when the action server refuses the connection, the
+    # customer gets an apology and the way to a person, and that turn does not wait again.
     # Keep ORDER_API_TIMEOUT below it, so that the order API's own apology arrives in time.
     "ACTION_TIMEOUT": "3",
     # `make run` restarts a server that exits: after RESTART_MIN_DELAY seconds, doubling

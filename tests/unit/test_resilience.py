@@ -1,5 +1,5 @@
 """bot/resilience.py against Rasa's own behaviour and a local stand-in action server
-(no model, no Rasa server): the time limit, the turn's shared budget, what a failed action
+(no model, no Rasa server): the time limit, a turn waiting only once, what a failed action
 leaves in the tracker, and that an outage logs no ERROR.
 
 The same with real servers, `kill -9` and SIGSTOP: tests/e2e/test_faults.py.
@@ -215,7 +215,7 @@ def errors(caplog: Any) -> List[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-# -- the call: time limit and budget ----------------------------------------------------------
+# -- the call: time limit, and one wait per turn ---------------------------------------------------
 
 
 def test_a_refused_connection_is_unavailable_at_once_and_logs_no_error(applied, refused, caplog):
@@ -253,8 +253,9 @@ def test_no_answer_within_action_timeout_is_unavailable(applied, action_server, 
     assert errors(caplog) == []
 
 
-def test_turn_budget_is_shared_by_the_calls_of_one_turn(applied, action_server):
-    """Two calls in one turn to a hung action server wait ACTION_TIMEOUT in all, not each."""
+def test_after_a_failed_call_the_turns_other_calls_fail_at_once(applied, action_server):
+    """A hung action server costs a turn ACTION_TIMEOUT once (a new conversation calls
+    action_session_start, then an action), and the next turn tries it again."""
     action_server.mode = "slow"
 
     async def two_calls() -> List[float]:
@@ -270,9 +271,24 @@ def test_turn_budget_is_shared_by_the_calls_of_one_turn(applied, action_server):
 
     first, second = run(in_turn(two_calls))
     assert 0.4 < first < 1.5 and second < 0.1
-    # The next turn has its own budget again.
+    assert action_server.calls == ["action_greet"]  # the second was not even sent
     (again, _) = run(in_turn(two_calls))
     assert again > 0.4
+
+
+def test_a_slow_action_server_that_answers_in_time_is_waited_for(applied, action_server):
+    """Each call has ACTION_TIMEOUT: two calls of 0.3 s in one turn are both answered."""
+    action_server.mode, action_server.stall = "slow", 0.3
+
+    async def two_calls() -> List[Any]:
+        return [
+            await RemoteAction("action_greet", action_server.endpoint).run(
+                CollectingOutputChannel(), None, tracker_with(), DOMAIN
+            )
+            for _ in range(2)
+        ]
+
+    assert run(in_turn(two_calls)) == [[], []]
 
 
 def test_a_working_action_server_answers_as_with_rasa(applied, action_server):
