@@ -73,6 +73,8 @@ DEFAULTS: Dict[str, str] = {
     "RESTART_MIN_DELAY": "1",
     "RESTART_MAX_DELAY": "60",
     "RESTART_STABLE_SECONDS": "60",
+    # Where `make run` writes the servers' logs and supervisor.log.
+    "LOG_DIR": "var/log",
 }
 
 _loaded = False

@@ -2,7 +2,8 @@
 
 A server that exits (a crash, `kill -9`) is restarted by scripts/servers.py's Supervisor,
 with growing delays while it keeps crashing and a line for each event on the terminal
-and in var/log/supervisor.log; the other server keeps serving meanwhile. Ctrl-C stops both.
+and in supervisor.log beside the servers' logs (LOG_DIR, var/log/); the other server keeps
+serving meanwhile. Ctrl-C stops both.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ def main() -> int:
         rasa_port=int(settings.get("RASA_PORT")),
         actions_port=int(settings.get("ACTIONS_PORT")),
         tracker_db=settings.path("TRACKER_DB"),
-        log_dir=settings.ROOT / "var" / "log",
+        log_dir=settings.path("LOG_DIR"),
     )
-    print("Starting the action server and the Rasa server (logs in var/log/) ...", flush=True)
+    logs = bot.log_dir
+    print(f"Starting the action server and the Rasa server (logs in {logs}/) ...", flush=True)
     try:
         bot.start()
     except (RuntimeError, TimeoutError) as error:
-        print(f"error: {error}; see var/log/rasa.log and var/log/actions.log", file=sys.stderr)
+        print(f"error: {error}; see {logs}/rasa.log and {logs}/actions.log", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl-C while the servers were starting
         bot.stop()
@@ -77,7 +79,7 @@ Press Ctrl-C to stop.""",
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    supervisor = Supervisor(bot)  # restarts a server that exits; logs to stderr and var/log/supervisor.log
+    supervisor = Supervisor(bot)  # restarts a server that exits; logs to stderr and supervisor.log
     while not stopping:
         supervisor.poll()
         time.sleep(supervisor.interval)

@@ -261,3 +261,34 @@ def test_messages_while_waiting_are_acknowledged(bot):
     assert status == 200, body
     assert rest.tracker(who)["paused"] is False
     assert rasa_errors(bot) == []
+
+
+# -- `make run`'s launcher itself --------------------------------------------------------------
+
+
+def test_the_launcher_restarts_a_killed_server_and_ctrl_c_stops_both(launcher):
+    """python -m scripts.run, as `make run` starts it: its own loop restarts the killed
+    action server (with its log line) while the Rasa server keeps answering, and Ctrl-C
+    still stops both servers and the launcher cleanly."""
+    wait_until(lambda: "Press Ctrl-C to stop." in launcher.said(), 240, interval=0.5, message=launcher.said())
+    rest, who = RestClient(launcher.url), new("launcher")
+    rest.texts(who, "你好")
+    actions = launcher.pid_on(launcher.actions_port)
+    assert actions is not None, launcher.server_pids()
+    os.kill(actions, signal.SIGKILL)
+    only(rest.texts(who, PRODUCT_QUESTION), "utter_service_trouble")
+    wait_until(lambda: "action server: back" in launcher.said(), 60, interval=0.2, message=launcher.said())
+    said = rest.texts(who, PRODUCT_QUESTION)
+    assert any(PRICE in text for text in said), responses.describe(said)
+    output = launcher.said()
+    assert "action server was killed by SIGKILL" in output and "restarting in 1 s" in output
+    assert "action server: back" in (launcher.log_dir / "supervisor.log").read_text(encoding="utf-8")
+    servers = launcher.server_pids()
+    assert len(servers) == 2 and actions not in servers
+
+    launcher.ctrl_c()
+    assert launcher.process.wait(timeout=30) == 0
+    assert "Stopping ..." in launcher.said() and "Stopped." in launcher.said()
+    for pid in servers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # both servers are gone, none restarted after Ctrl-C
