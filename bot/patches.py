@@ -38,6 +38,14 @@ Why each one (py-spy and cProfile on `make bench`'s 20-conversation run, this ma
 - Website socket.io handler (bot/channels/website.py, credentials.yml): Rasa's handler for
   customer messages is replaced on the same socket.io server to check the input, take the
   page language and use an output channel that drives the silence timers.
+- Action server down or slow (bot/resilience.py): Rasa waits five minutes for an action,
+  then logs ERRORs and drops it, and the customer hears nothing. Calls get ACTION_TIMEOUT
+  (3 s), a turn waits for a failing action server once; a failed action ends the turn,
+  rolled back to the customer's message, with one apology (utter_service_trouble) and
+  the bot listening, so the conversation goes on normally once the action server is back.
+- Never silent while waiting for an agent (bot/handoff_waiting.py): a paused
+  conversation's message gets an acknowledgement with the queue position until an agent
+  claims the hand-off (Rasa says nothing at all while paused).
 - Story tests only (scripts/test_stories.py): the end-to-end story test compares intents
   and entities as a story can write them: not the `language` entity that LanguageDetector
   puts on every message, and a budget by its text.
@@ -220,6 +228,18 @@ def _customer_text_parser(original: Any) -> Any:
     return parse_as_text(original)
 
 
+def _resilience() -> Any:
+    from bot import resilience
+
+    return resilience
+
+
+def _handoff_waiting() -> Any:
+    from bot import handoff_waiting
+
+    return handoff_waiting
+
+
 # -- the list ---------------------------------------------------------------------------
 
 
@@ -292,6 +312,42 @@ PATCHES: Tuple[Patch, ...] = (
             "rasa.core.channels.socketio:SocketIOInput.blueprint",
             "rasa.core.channels.socketio:SocketIOOutput._send_message",
         ),
+    ),
+    Patch(
+        "rasa.core.actions.action:RemoteAction.run",
+        "each call to the action server gets at most ACTION_TIMEOUT (3 s; Rasa: 5 minutes), and after a "
+        "failed call the turn's other calls fail at once; a refused or dropped connection or no answer in time "
+        "raises ActionServerUnavailable, logged as a WARNING, not an ERROR (bot/resilience.py)",
+        "tests/unit/test_resilience.py; tests/e2e/test_faults.py::test_a_hung_action_server_gets_an_apology_in_time",
+        replacement=lambda original: _resilience().timed_remote_action(original),
+    ),
+    Patch(
+        "rasa.core.processor:MessageProcessor._run_action",
+        "Rasa's code, except that an action that fails ends the customer's turn: rolled back to the "
+        "message (kept, with what the bot already said and the language), one utter_service_trouble, "
+        "then listen; a failed action_session_start is replaced by Rasa's own (bot/resilience.py)",
+        "tests/unit/test_resilience.py; tests/e2e/test_faults.py::test_killed_action_server_apology_then_restart",
+        replacement=lambda original: _resilience().run_action,
+    ),
+    Patch(
+        "rasa.core.processor:MessageProcessor.handle_message",
+        "one customer message is one turn: once the action server failed in it, it is not waited for again "
+        "(bot/resilience.py)",
+        "tests/unit/test_resilience.py::test_after_a_failed_call_the_turns_other_calls_fail_at_once",
+        replacement=lambda original: _resilience().in_a_turn(original),
+    ),
+    Patch(
+        "rasa.core.processor:MessageProcessor.trigger_external_user_uttered",
+        "a triggered intent (agent console, silence timers) is one turn too (bot/resilience.py)",
+        "tests/unit/test_resilience.py::test_after_a_failed_call_the_turns_other_calls_fail_at_once",
+        replacement=lambda original: _resilience().in_a_turn(original),
+    ),
+    Patch(
+        "rasa.core.processor:MessageProcessor._run_prediction_loop",
+        "a customer's message to a paused conversation whose hand-off still waits for an agent gets "
+        "utter_handoff_waiting with the queue position; after an agent claimed it, nothing (bot/handoff_waiting.py)",
+        "tests/unit/test_handoff_waiting.py; tests/e2e/test_faults.py::test_messages_while_waiting_are_acknowledged",
+        replacement=lambda original: _handoff_waiting().acknowledge_while_waiting(original),
     ),
     Patch(
         "rasa.core.test:_collect_user_uttered_predictions",

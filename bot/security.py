@@ -32,8 +32,6 @@ PUBLIC_PREFIXES = ("/webhooks/", "/socket.io", "/shop/", "/agent/")
 # A REST message may hold 100,000 characters; JSON-escaped (\\uXXXX) that is 600 kB.
 MAX_PUBLIC_BODY = 1024 * 1024
 LANGUAGES = ("zh", "en")
-CJK = re.compile(r"[\u3400-\u9fff]")
-LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
 # -- settings -----------------------------------------------------------------------
@@ -118,14 +116,14 @@ class MessageLimits:
 
 
 def language_of(text: Any, fallback: Optional[str] = None) -> str:
-    """The language to answer a refused message in: Chinese characters, else English
-    words, else the page's or conversation's language, else Chinese."""
-    text = text if isinstance(text, str) else ""
-    if CJK.search(text):
-        return "zh"
-    if fallback in LANGUAGES:
+    """The language to answer a refused message in: Chinese when it has Chinese (as the
+    NLU reads it), else the page's or conversation's language, else its own, else Chinese."""
+    from bot.nlu.language import detect
+
+    found = detect(text if isinstance(text, str) else "")
+    if found != "zh" and fallback in LANGUAGES:
         return str(fallback)
-    return "en" if LATIN.search(text) else "zh"
+    return found or "zh"
 
 
 def response_text(app: Any, name: str, language: str) -> str:

@@ -90,6 +90,20 @@ DEFAULTS: Dict[str, str] = {
     "LOGIN_LOCK_MINUTES": "15",
     "AGENT_IDLE_MINUTES": "30",
     "AGENT_SESSION_HOURS": "12",
+    # -- faults (bot/resilience.py, scripts/servers.py) --
+    # Seconds the Rasa server waits for the action server to answer one action call (Rasa's
+    # own limit: 5 minutes). Past it, or when the action server refuses the connection, the
+    # customer gets an apology and the way to a person, and that turn does not wait again.
+    # Keep ORDER_API_TIMEOUT below it, so that the order API's own apology arrives in time.
+    "ACTION_TIMEOUT": "3",
+    # `make run` restarts a server that exits: after RESTART_MIN_DELAY seconds, doubling
+    # while it keeps crashing up to RESTART_MAX_DELAY; a server that stayed up for
+    # RESTART_STABLE_SECONDS starts again from the shortest delay.
+    "RESTART_MIN_DELAY": "1",
+    "RESTART_MAX_DELAY": "60",
+    "RESTART_STABLE_SECONDS": "60",
+    # Where `make run` writes the servers' logs and supervisor.log.
+    "LOG_DIR": "var/log",
 }
 
 _loaded = False

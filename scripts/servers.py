@@ -1,14 +1,21 @@
-"""Start the action server and the Rasa server, wait until both answer, stop them.
+"""Start the action server and the Rasa server, wait until both answer, keep them up, stop them.
 
 Used by `make run`, `make shell`, the test suite, `make test-stories` and `make bench`, so
 all of them run the bot the same way. Each process gets its own environment (ports,
 tracker file) from bot.settings, and each start a random token (bot/health.py): a server
 counts as up when its /health answers with that token, never merely because something
 answers on its port (a server left over from an aborted run, another checkout's tests).
+
+`Supervisor` restarts a server that exits (a crash, `kill -9`) instead of letting one
+failed process take the whole service down: after RESTART_MIN_DELAY seconds, doubling
+while the server keeps exiting (up to RESTART_MAX_DELAY), with a line in the log for each
+exit, restart and recovery. `make run` (scripts/run.py) polls it in its main loop; the
+fault tests run the same code in a thread (`Bot.supervise()`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -16,11 +23,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from bot import settings
 from bot.health import TOKEN_ENV
@@ -71,6 +79,19 @@ def wait_http(
     raise TimeoutError(f"{url} did not answer{wanted} within {timeout:.0f} s (last answer: {answered})")
 
 
+def answers(url: str, token: str, timeout: float = 0.5) -> bool:
+    """One try: does `url` answer 200 with this run's token?"""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200 and json.loads(response.read()).get("token") == token
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+# The servers of a bot, in start order, and what the log calls them.
+SERVERS = {"actions": "action server", "rasa": "Rasa server"}
+
+
 @dataclass
 class Bot:
     """One running bot: action server + Rasa server."""
@@ -82,9 +103,11 @@ class Bot:
     log_dir: Path
     endpoints: Path = settings.ROOT / "endpoints.yml"
     extra_env: Dict[str, str] = field(default_factory=dict)
-    processes: List[subprocess.Popen] = field(default_factory=list)
+    servers: Dict[str, subprocess.Popen] = field(default_factory=dict)  # "actions", "rasa" -> process
+    commands: Dict[str, List[str]] = field(default_factory=dict)  # how each was started
     ready_seconds: float = 0.0
     token: str = ""  # this start's BOT_RUN_TOKEN, new at each start()
+    supervisor: Optional["Supervisor"] = None
     # Security (issue 12): the Rasa HTTP API's token and the secret Rasa sends to the action
     # server. From extra_env or .env (`make run` writes both on first run); otherwise one
     # random pair per Bot, so nothing ever runs open.
@@ -97,6 +120,10 @@ class Bot:
 
     def _secret(self, key: str) -> str:
         return self.extra_env.get(key) or settings.get(key) or secrets.token_urlsafe(32)
+
+    @property
+    def processes(self) -> List[subprocess.Popen]:
+        return list(self.servers.values())
 
     @property
     def url(self) -> str:
@@ -132,8 +159,23 @@ class Bot:
             process = subprocess.Popen(
                 args, cwd=settings.ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        self.processes.append(process)
+        self.servers[name] = process
+        self.commands[name] = args
         return process
+
+    def respawn(self, name: str) -> subprocess.Popen:
+        """Start server `name` again, as it was started (same port, same run token)."""
+        return self._spawn(name, self.commands[name])
+
+    def health_url(self, name: str) -> str:
+        return f"{self.actions_url if name == 'actions' else self.url}/health"
+
+    def supervise(self, **options: object) -> "Supervisor":
+        """Keep the servers up from a background thread (the fault tests; `make run`
+        polls a Supervisor in its main loop instead). Stopped by stop()."""
+        self.supervisor = Supervisor(self, **options)  # type: ignore[arg-type]
+        self.supervisor.start()
+        return self.supervisor
 
     @property
     def actions_url(self) -> str:
@@ -198,6 +240,9 @@ class Bot:
         return self
 
     def stop(self) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop()  # first, or it would restart what is being stopped
+            self.supervisor = None
         for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -206,14 +251,12 @@ class Bot:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-        self.processes.clear()
+        self.servers.clear()
 
-    def rss_mb(self) -> float:
-        """Resident memory of the Rasa server process tree, in MB."""
-        total = 0
-        for process in self.processes[1:]:
-            total += _tree_rss_kb(process.pid)
-        return total / 1024
+    def rss_mb(self, name: str = "rasa") -> float:
+        """Resident memory of a server's process tree (the Rasa server's by default), in MB."""
+        process = self.servers.get(name)
+        return _tree_rss_kb(process.pid) / 1024 if process is not None else 0.0
 
     def __enter__(self) -> "Bot":
         return self if self.processes else self.start()
@@ -232,3 +275,140 @@ def _tree_rss_kb(pid: int) -> int:
     except OSError:
         return total
     return total + sum(_tree_rss_kb(int(child)) for child in children)
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+@dataclass
+class _Watch:
+    """What the supervisor knows about one server."""
+
+    started_at: float  # when its current process was started
+    ready_at: Optional[float]  # when that process answered /health; None while starting
+    exits: int = 0  # exits in a row (back to 0 once it has stayed up `stable_seconds`)
+    restart_at: Optional[float] = None  # exited: when to start it again
+    down_since: Optional[float] = None  # the first exit since it last answered
+
+
+class Supervisor:
+    """Restarts the servers of a running Bot when they exit, with growing delays.
+
+    poll() looks at each server once: an exited server is restarted after
+    `min_delay` * 2^(exits in a row - 1) seconds (at most `max_delay`); a restarted
+    server counts as back once its /health answers with the run's token, and as stable
+    after `stable_seconds` up, which resets its delay. A server that does not answer within
+    `ready_timeout` of its restart is killed and counts as another exit.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        log: Optional[Callable[[str], None]] = None,
+        min_delay: Optional[float] = None,
+        max_delay: Optional[float] = None,
+        stable_seconds: Optional[float] = None,
+        ready_timeout: float = 240.0,
+        interval: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.bot = bot
+        self.say = log or self._log_to_file
+        self.min_delay = float(min_delay if min_delay is not None else settings.get("RESTART_MIN_DELAY"))
+        self.max_delay = float(max_delay if max_delay is not None else settings.get("RESTART_MAX_DELAY"))
+        self.stable_seconds = float(
+            stable_seconds if stable_seconds is not None else settings.get("RESTART_STABLE_SECONDS")
+        )
+        self.ready_timeout, self.interval, self.clock = ready_timeout, interval, clock
+        now = clock()
+        self.watches = {name: _Watch(started_at=now, ready_at=now) for name in bot.servers}
+        self.restarts: List[Dict[str, object]] = []  # one entry per server back after an exit
+        self._stopping = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def _log_to_file(self, line: str) -> None:
+        """Default log: stderr, and supervisor.log beside the servers' logs."""
+        stamped = f"{dt.datetime.now():%Y-%m-%d %H:%M:%S} supervisor: {line}"
+        print(stamped, file=sys.stderr, flush=True)
+        self.bot.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.bot.log_dir / "supervisor.log", "a", encoding="utf-8") as log:
+            log.write(stamped + "\n")
+
+    def delay(self, exits: int) -> float:
+        return min(self.max_delay, self.min_delay * 2 ** max(0, exits - 1))
+
+    def poll(self) -> None:
+        for name in list(self.bot.servers):
+            if not self._stopping.is_set():
+                self._check(name, self.clock())
+
+    def _check(self, name: str, now: float) -> None:
+        watch, process = self.watches[name], self.bot.servers[name]
+        label, log_file = SERVERS.get(name, name), self.bot.log_dir / f"{name}.log"
+        if watch.restart_at is not None:
+            if now >= watch.restart_at:
+                process = self.bot.respawn(name)
+                watch.restart_at, watch.started_at, watch.ready_at = None, now, None
+                self.say(f"{label}: restarted (pid {process.pid}), waiting for it to answer")
+            return
+        code = process.poll()
+        if code is None and watch.ready_at is None:
+            if answers(self.bot.health_url(name), self.bot.token):
+                watch.ready_at = now
+                down = now - (watch.down_since if watch.down_since is not None else watch.started_at)
+                watch.down_since = None
+                self.restarts.append({"server": name, "seconds": down, "exits": watch.exits})
+                self.say(f"{label}: back (pid {process.pid}), {down:.1f} s after it went down")
+                return
+            if now - watch.started_at < self.ready_timeout:
+                return
+            self.say(f"{label}: no answer {self.ready_timeout:.0f} s after its restart; killing it")
+            _kill_group(process)
+            code = process.poll()
+            code = -signal.SIGKILL if code is None else code
+        if code is None:
+            if watch.exits and watch.ready_at is not None and now - watch.ready_at >= self.stable_seconds:
+                watch.exits = 0  # stayed up: the next exit is restarted quickly again
+            return
+        watch.exits += 1
+        watch.down_since = now if watch.down_since is None else watch.down_since
+        wait = self.delay(watch.exits)
+        watch.restart_at = now + wait
+        if watch.exits >= 3:
+            self.say(
+                f"{label} keeps crashing: it {_exit_reason(code)} ({watch.exits} exits in a row); next restart "
+                f"in {wait:.0f} s (delays double up to {self.max_delay:.0f} s); see {log_file}"
+            )
+        else:
+            self.say(f"{label} {_exit_reason(code)} (pid {process.pid}); restarting in {wait:.0f} s; see {log_file}")
+
+    def start(self) -> "Supervisor":
+        self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            self.poll()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass

@@ -2,10 +2,12 @@
 
 1. Rasa warns about each response that no story or rule names. A response that a custom
    action utters (its name as a string in the code of bot/actions), that a channel says
-   itself (bot/channels, e.g. the rate limit's `utter_rate_limited`) or that a form asks
-   for one of its required slots (`utter_ask_<slot>`, `utter_ask_<form>_<slot>`) is used,
-   just not from a story: that warning, and only for those responses, is accepted. The
-   same warning for any other response, or "not used in any story" for an intent, fails.
+   itself (bot/channels, e.g. the rate limit's `utter_rate_limited`), that the Rasa server
+   says itself (its name as a string in a module of bot/ that bot/patches.py installs,
+   e.g. the apology when the action server is down, bot/resilience.py) or that a form
+   asks for one of its required slots (`utter_ask_<slot>`, `utter_ask_<form>_<slot>`) is
+   used, just not from a story: that warning, and only for those responses, is accepted.
+   The same warning for any other response, or "not used in any story" for an intent, fails.
 2. EXTERNAL_* intents are triggered by the system (silence timers, the agent console),
    never typed, so they have no NLU examples: Rasa's warnings about that are accepted.
 
@@ -51,11 +53,21 @@ def responses_named_in(code: str) -> Set[str]:
     }
 
 
+def responses_said_by_the_server(bot: Optional[Path] = None) -> Set[str]:
+    """Responses named in the Rasa server's own modules (bot/*.py, not the actions)."""
+    bot = bot or settings.ROOT / "bot"
+    found: Set[str] = set()
+    for path in sorted(bot.glob("*.py")):
+        found |= responses_named_in(path.read_text(encoding="utf-8"))
+    return found
+
+
 def responses_used_by_actions(actions: Optional[Path] = None, domain_path: Optional[Path] = None) -> Set[str]:
-    """Responses named in the custom actions, and the `utter_ask_<slot>` questions that
-    Rasa's forms ask for their required slots."""
+    """Responses named in the custom actions and in the Rasa server's own modules, and the
+    `utter_ask_<slot>` questions that Rasa's forms ask for their required slots."""
     import yaml
 
+    found_by_server = responses_said_by_the_server() if actions is None else set()
     actions = actions or settings.ROOT / "bot" / "actions"
     domain_path = domain_path or settings.ROOT / "bot" / "domain.yml"
     domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
@@ -67,7 +79,7 @@ def responses_used_by_actions(actions: Optional[Path] = None, domain_path: Optio
     }
     for path in sorted(actions.rglob("*.py")):
         found |= responses_named_in(path.read_text(encoding="utf-8"))
-    return found
+    return found | found_by_server
 
 
 def responses_used_by_channels(channels: Optional[Path] = None) -> Set[str]:

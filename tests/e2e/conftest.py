@@ -5,6 +5,8 @@
   special; `rest` is its REST client, `bot_store` its shop store.
 - `bot_factory` (module): bots with special settings (WeChat, short silence timers, an
   order API, ...) for one module, stopped at the module's end.
+- `launcher` (module): `make run`'s launcher itself (python -m scripts.run) as a process,
+  for the tests of its supervision loop and its Ctrl-C.
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ def bot_factory() -> Iterator[BotFactory]:
         yield factory
     finally:
         factory.stop_all()
+
+
+@pytest.fixture(scope="module")
+def launcher() -> Iterator[bots.Launcher]:
+    try:
+        started = bots.Launcher("launcher").start()
+    except bots.NoModel as error:
+        pytest.fail(str(error))
+    try:
+        yield started
+    finally:
+        started.stop()
 
 
 @pytest.fixture(scope="session")

@@ -87,12 +87,14 @@ def test_very_upset_customer_goes_to_a_person_at_once(rest, bot_store):
     assert rest.tracker(who)["paused"] is True
 
 
-def test_handoff_on_request_then_the_bot_stays_silent(rest, bot_store):
+def test_handoff_on_request_then_the_bot_only_acknowledges(rest, bot_store):
     who = new()
     turn(rest, who, "我的订单SO20261101到哪了")
     queued = " ".join(texts(turn(rest, who, "转人工")))
     assert "前面还有" in queued and "预计等待约" in queued and "不用再重复说明" in queued
-    assert turn(rest, who, "还在吗 怎么没人回") == []  # the agent sees it; the bot says nothing
+    # The agent sees it; until an agent claims the hand-off the bot only acknowledges it.
+    [waiting] = texts(turn(rest, who, "还在吗 怎么没人回"))
+    assert "您的消息已收到" in waiting and "您现在排在第" in waiting
     events = rest.tracker(who)["events"]
     assert any(e.get("event") == "user" and e.get("text") == "还在吗 怎么没人回" for e in events)
     with bot_store.session() as session:

@@ -255,7 +255,9 @@ def test_restart_during_handoff_keeps_it_paused_and_the_ticket(web_bot):
     web_bot.stop()
     web_bot.start(timeout=240)
     assert tracker(web_bot, sender)["paused"] is True
-    assert say(web_bot, sender, "hello? anyone there?") == []  # the bot stays silent
+    # Still waiting for an agent: the bot only acknowledges (bot/handoff_waiting.py).
+    [waiting] = say(web_bot, sender, "hello? anyone there?")
+    assert "Your message has been received" in waiting and "in the queue" in waiting
     after = store_of(web_bot).tickets(kind="handoff", conversation_id=sender)
     assert len(after) == 1
     assert (after[0].id, after[0].status, after[0].summary, after[0].reason, after[0].transcript) == (
@@ -270,4 +272,5 @@ def test_restart_during_handoff_keeps_it_paused_and_the_ticket(web_bot):
     status, _, raw = client.request("GET", "/agent/api/tickets")
     shown = [t for t in json.loads(raw)["tickets"] if t["id"] == ticket.id][0]
     assert shown["paused"] is True
-    assert shown["transcript"][-1]["text"] == "hello? anyone there?"
+    assert [line["sender"] for line in shown["transcript"][-2:]] == ["customer", "bot"]
+    assert [line["text"] for line in shown["transcript"][-2:]] == ["hello? anyone there?", waiting]

@@ -1,10 +1,11 @@
 """Hand-off through WeChat (issue 6, "Hand-off through WeChat"), over real HTTP.
 
 A WeChat customer asks for a person; while the bot is paused their messages reach the
-agent and not the bot; the agent, logged into the console with its CSRF token, claims
-the conversation and replies; the reply reaches the customer through the stand-in's
-customer-service API; a closed 48-hour window (45015) is reported to the agent; ending
-the hand-off brings the bot back, whose rating question goes out through the same API.
+agent, and until an agent claims the conversation the bot only acknowledges them; the
+agent, logged into the console with its CSRF token, claims the conversation and replies;
+the reply reaches the customer through the stand-in's customer-service API; a closed
+48-hour window (45015) is reported to the agent; ending the hand-off brings the bot back,
+whose rating question goes out through the same API.
 
 A bot of this module with WeChat in safe mode against the local WeChat stand-in, and
 the agent console.
@@ -29,6 +30,7 @@ from tests.support.wechat_standin import Delivery, WeChatPusher, WeChatServer
 QUEUED_ZH = "正在为您转接人工客服"  # utter_handoff_queued
 BACK_ZH = "人工客服已经结束了本次服务"  # utter_handoff_back
 RATING_ZH = "想请您为本次服务打个分（1-5分"  # utter_ask_rating
+WAITING_ZH = "您的消息已收到，客服同事接入后会马上回复您"  # utter_handoff_waiting
 TURN_TIMEOUT = 15.0
 
 
@@ -114,16 +116,19 @@ def test_handoff_through_wechat_agent_reply_reaches_the_user(bot, wechat, wechat
     assert RestClient.of(bot).tracker(who)["paused"] is True
     sent = wechat_api.messages_to(who)  # what the customer-service API has delivered so far
 
-    # 2. The customer writes again: it reaches the conversation (the agent sees it), not the bot.
+    # 2. The customer writes again: it reaches the conversation (the agent sees it); until an
+    # agent claims it the bot only acknowledges, in the passive reply (bot/handoff_waiting.py).
     waiting = "我买的衣柜门板是坏的，麻烦尽快处理"
     delivery, answer = turn(wechat, wechat_api, bot, who, waiting)
-    assert delivery.body in ("success", "") and delivery.reply is None and answer == []
+    assert len(answer) == 1 and WAITING_ZH in answer[0] and delivery.text == answer[0], answer
     assert wechat_api.messages_to(who) == sent
     assert RestClient.of(bot).user_texts(who) == ["转人工", waiting]
     console = Console(bot)
     shown = console.ticket(ticket.id)
     assert shown is not None and shown["channel"] == "wechat" and shown["paused"] is True
-    assert shown["transcript"][-1]["sender"] == "customer" and shown["transcript"][-1]["text"] == waiting
+    customer, acknowledged = shown["transcript"][-2:]  # the message, then the bot's acknowledgement
+    assert (customer["sender"], customer["text"]) == ("customer", waiting)
+    assert acknowledged["sender"] == "bot" and WAITING_ZH in acknowledged["text"]
 
     # 3. The agent claims and replies: the customer gets exactly that text through the API.
     assert console.post(ticket.id, "claim") == (200, {"ok": True})

@@ -3,7 +3,8 @@
 - rest.py: the one REST client of the tests (send, texts, tracker, raw posts, Rasa's API).
 - waiting.py: wait_until / holds_for instead of fixed sleeps.
 - voice.py: the shop's voice rules (forbidden phrases, CJK) shared by the etiquette checks.
-- bots.py: starting test bots on free ports with their own stores (used by tests/e2e/conftest.py).
+- bots.py: starting test bots on free ports with their own stores, and `make run`'s launcher
+  as a process (used by tests/e2e/conftest.py).
 - web.py: the agent console over HTTP (cookie jar, CSRF), the browser, hand-off tickets.
 - wechat_standin.py: a local WeChat (API + message pusher).
 - order_api_standin.py: a local shop order API.

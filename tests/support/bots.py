@@ -7,9 +7,14 @@ fixtures.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 from bot import settings
 from scripts.servers import Bot, free_ports
@@ -80,3 +85,95 @@ def store_of(bot: Bot) -> Any:
     from bot.shop.store import store_for
 
     return store_for(bot.extra_env["DATABASE_URL"])
+
+
+class Launcher:
+    """`make run`'s launcher itself (python -m scripts.run, its supervision loop and its
+    Ctrl-C) as a process, on free ports with its own stores and logs in var/test/<name>/."""
+
+    def __init__(self, name: str) -> None:
+        model = settings.path("MODEL_PATH")
+        if not model.exists():
+            raise NoModel(f"no trained model at {model}: run `make train` (make test does)")
+        self.folder = TEST_VAR / name
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.rasa_port, self.actions_port = free_ports(2)
+        self.env: Dict[str, str] = {
+            **os.environ,
+            **BASE_ENV,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTIONS_PORT": str(self.actions_port),
+            "TRACKER_DB": str(self.folder / "tracker.db"),
+            "DATABASE_URL": f"sqlite:///{self.folder / 'shop.db'}",
+            "LOG_DIR": str(self.folder / "log"),
+        }
+        self.output = self.folder / "launcher.out"
+        self.process: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.folder / "log"
+
+    def start(self) -> "Launcher":
+        with open(self.output, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "scripts.run"],
+                cwd=settings.ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C goes to the launcher's process group only
+            )
+        return self
+
+    def said(self) -> str:
+        return self.output.read_text(encoding="utf-8", errors="replace")
+
+    def server_pids(self) -> List[int]:
+        """The launcher's child processes (the action server and the Rasa server)."""
+        if self.process is None:
+            return []
+        try:
+            return [
+                int(pid)
+                for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+            ]
+        except OSError:
+            return []
+
+    def pid_on(self, port: int) -> Optional[int]:
+        """Which of the launcher's servers listens on `port` (its command line names the port)."""
+        for pid in self.server_pids():
+            try:
+                args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if str(port).encode() in args:
+                return pid
+        return None
+
+    def ctrl_c(self) -> None:
+        """What a terminal sends on Ctrl-C: SIGINT to the launcher's process group."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+
+    def stop(self) -> None:
+        """Ctrl-C, then anything left of it killed."""
+        if self.process is None:
+            return
+        servers = self.server_pids()
+        self.ctrl_c()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        for pid in servers:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -27,6 +27,17 @@ def test_the_bots_actions_and_forms_are_found():
     assert {"utter_greet", "utter_order_paid", "utter_ask_phone_last4"} <= used
 
 
+def test_what_the_rasa_server_says_itself_is_found():
+    """The apology when the action server is down (bot/resilience.py) and the
+    acknowledgement while a hand-off waits (bot/handoff_waiting.py)."""
+    from scripts.validate import responses_said_by_the_server
+
+    said = responses_said_by_the_server()
+    assert {"utter_service_trouble", "utter_handoff_waiting"} <= said
+    assert said <= responses_used_by_actions()
+    assert "utter_greet" not in said  # only what those modules name
+
+
 @pytest.mark.parametrize(
     "line,fails",
     [
