@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -11,10 +10,10 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import agent_name, intent_of, language_of, latest_text, say, user_turns
+from bot.actions.routing import answer_by_entities, refine_recommendation
+from bot.nlu.markup import has_words  # what the classifier reads as no words
 
 MISS_INTENTS = {"nlu_fallback", "out_of_scope"}
-# A message with no letter, digit or Chinese character: empty, whitespace, emoji, control characters.
-HAS_CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 # What an open form was collecting; cleared when the customer leaves it.
 FORM_SLOTS = (
     "requested_slot",
@@ -62,10 +61,20 @@ class ActionFallback(Action):
     def name(self) -> Text:
         return "action_fallback"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if not HAS_CONTENT.search(latest_text(tracker)):
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if not has_words(latest_text(tracker)):
             say(dispatcher, tracker, "utter_empty_message")
-        elif previous_user_intent(tracker) in MISS_INTENTS:
+            return []
+        # Not understood as a whole, but its pieces fit what was being discussed: "for my
+        # son to do homework" right after the picks; a courier, a product's detail.
+        answered = refine_recommendation(dispatcher, tracker)
+        if answered is None and intent_of(tracker) == "nlu_fallback":
+            answered = await answer_by_entities(dispatcher, tracker, domain, instead_of="fallback")
+        if answered is not None:
+            return answered
+        if previous_user_intent(tracker) in MISS_INTENTS:
             say(dispatcher, tracker, "utter_fallback_offer_human")
         elif intent_of(tracker) == "out_of_scope":
             say(dispatcher, tracker, "utter_out_of_scope")

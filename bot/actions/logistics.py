@@ -106,7 +106,14 @@ class ValidateOrderForm(ShopFormValidation):
         if not self.requested(tracker, "order_id") or entity_value(tracker, "order_id") or not self.answering(tracker):
             return {}
         tracking = entity_value(tracker, "tracking_no")
-        other = entity_value(tracker, "reference") or entity_value(tracker, "phone_number")
+        other = next(
+            (
+                entity_value(tracker, e)
+                for e in ("reference", "phone_number", "phone_last4", "number")
+                if entity_value(tracker, e)
+            ),
+            None,
+        )  # digits of another kind: said to be no order id
         if tracking:
             say(dispatcher, tracker, "utter_tracking_not_order_id", value=tracking)
         elif other:

@@ -48,6 +48,25 @@ async def answer_by_entities(
     return None
 
 
+def refine_recommendation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
+    """ "for my mum" / "under 300" right after the picks: the same request, refined (None
+    when the message is no such refinement)."""
+    context = tracker.get_slot("rec_context")
+    if not (
+        isinstance(context, dict)
+        and tracker.get_slot("topic") == "recommendation"
+        and not entity_values(tracker, "product")
+        and (entity_values(tracker, "need") or entity_value(tracker, "budget"))
+    ):
+        return None
+    refined = dict(
+        context,
+        needs=entity_values(tracker, "need") or context.get("needs") or [],
+        budget=entity_value(tracker, "budget") or context.get("budget"),
+    )
+    return recommend(dispatcher, tracker, refined, refined=bool(entity_values(tracker, "need")))
+
+
 def rating_in(tracker: Tracker) -> Optional[int]:
     """A 1-5 score from the rating buttons or typed ("5", "4分", "3 stars")."""
     for entity in ("rating", "number", "phone_last4"):
@@ -95,28 +114,24 @@ class ActionRouteInform(Action):
                 say(dispatcher, tracker, "utter_rating_thanks", rating=rating)
                 say(dispatcher, tracker, "utter_goodbye")
                 return [SlotSet("awaiting_rating", False), SlotSet("conversation_closed", True)]
-        topic = tracker.get_slot("topic")
-        context = tracker.get_slot("rec_context")
-        if (
-            isinstance(context, dict)
-            and topic == "recommendation"
-            and not entity_values(tracker, "product")
-            and (entity_values(tracker, "need") or entity_value(tracker, "budget"))
-        ):
-            # "for my mum" / "under 300" after the picks: the same request, refined.
-            refined = dict(
-                context,
-                needs=entity_values(tracker, "need") or context.get("needs") or [],
-                budget=entity_value(tracker, "budget") or context.get("budget"),
-            )
-            return recommend(dispatcher, tracker, refined, refined=bool(entity_values(tracker, "need")))
+        refined = refine_recommendation(dispatcher, tracker)
+        if refined is not None:
+            return refined
         if entity_values(tracker, "attribute") and not any(entity_values(tracker, e) for e in SHIPPING):
             return await ActionProductInfo().run(dispatcher, tracker, domain)
         redirected = await answer_by_entities(dispatcher, tracker, domain, instead_of="inform")
         if redirected is not None:
             return redirected
+        order_id = entity_value(tracker, "order_id")
+        if order_id and last_bot_response(tracker) in OFFERS_REGISTRATION:
+            # "Shall I register an after-sales request?" answered with the order: register it.
+            return [
+                SlotSet("complaint_category", "quality"),
+                SlotSet("order_id", str(order_id).upper()),
+                FollowupAction("complaint_form"),
+            ]
         tracking = entity_value(tracker, "tracking_no")
-        if entity_value(tracker, "order_id") or tracking:
+        if order_id or tracking:
             if tracking:
                 say(dispatcher, tracker, "utter_tracking_not_order_id", value=tracking)
             # An order id on its own: the customer wants to know about that order.

@@ -11,7 +11,6 @@ model is kept and served as plain arrays (CalibratedLinearScorer).
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from typing import Any, Dict, List, Text
 
@@ -29,13 +28,10 @@ from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
 
-from bot.nlu.markup import readable
+from bot.nlu.markup import has_words
 from bot.nlu.shop_data import StoredDataError, stored_file
 
 logger = logging.getLogger(__name__)
-# A letter, a digit or a Chinese character: without one (emoji, punctuation, markup only)
-# there is nothing to classify.
-CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 
 
 class CalibratedLinearScorer:
@@ -160,7 +156,7 @@ class LinearSVMIntentClassifier(LogisticRegressionClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         """Messages with nothing to read (empty, whitespace, emoji or markup only) get confidence 0,
         so the FallbackClassifier answers them instead of a guess or a failed request."""
-        with_text = [m for m in messages if CONTENT.search(readable(m.get(TEXT) or ""))]
+        with_text = [m for m in messages if has_words(m.get(TEXT) or "")]
         for message in messages:
             if message not in with_text:
                 message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)

@@ -23,3 +23,13 @@ NOT_WORDS = re.compile(
 def readable(text: str) -> str:
     """The text with everything that is not words blanked (same length)."""
     return NOT_WORDS.sub(lambda found: " " * len(found.group()), text or "")
+
+
+# A letter, a digit or a Chinese character: a message without one once `readable` has
+# blanked what is not words (empty, whitespace, emoji, punctuation, markup, escapes) has
+# nothing to understand. The classifier gives it no intent; action_fallback says so.
+CONTENT = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
+
+
+def has_words(text: str) -> bool:
+    return bool(CONTENT.search(readable(text)))

@@ -43,7 +43,7 @@ MEASURED: Dict[str, Any] = {}
 def bot(bot_factory):
     faults_bot = bot_factory.started_bot("faults")
     faults_bot.supervise()  # the launcher's supervision (Bot.stop() ends it)
-    RestClient(faults_bot.url).texts("warm-up", "你好")  # the first turn of a fresh server is the slowest
+    RestClient.of(faults_bot).texts("warm-up", "你好")  # the first turn of a fresh server is the slowest
     yield faults_bot
     path = faults_bot.log_dir.parent / "measured.json"
     path.write_text(json.dumps(MEASURED, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -107,7 +107,7 @@ def restarts_of(bot: Any, server: str) -> int:
 
 
 def test_killed_action_server_apology_then_restart(bot):
-    rest, who = RestClient(bot.url), new("killed-actions")
+    rest, who = RestClient.of(bot), new("killed-actions")
     rest.texts(who, "你好")
     assert any(PRICE in text for text in rest.texts(who, PRODUCT_QUESTION))  # normal before the fault
     before = restarts_of(bot, "actions")
@@ -137,7 +137,7 @@ def test_killed_action_server_apology_then_restart(bot):
 
 
 def test_a_hung_action_server_gets_an_apology_in_time(bot):
-    rest, shopper, orderer = RestClient(bot.url), new("hung-shopper"), new("hung-orderer")
+    rest, shopper, orderer = RestClient.of(bot), new("hung-shopper"), new("hung-orderer")
     rest.texts(shopper, "你好")
     rest.texts(orderer, "我的订单SO20261101到哪了")  # the order form now asks for the phone digits
     assert rest.tracker(orderer)["active_loop"].get("name") == "order_form"
@@ -182,7 +182,7 @@ def test_a_hung_action_server_gets_an_apology_in_time(bot):
 
 def test_a_person_is_reachable_while_the_action_server_is_down(bot):
     """The apology offers "转人工": it works without the action server."""
-    rest, who = RestClient(bot.url), new("down-handoff")
+    rest, who = RestClient.of(bot), new("down-handoff")
     rest.texts(who, "你好")
     actions = bot.servers["actions"]
     os.kill(actions.pid, signal.SIGSTOP)
@@ -205,7 +205,7 @@ def test_a_person_is_reachable_while_the_action_server_is_down(bot):
 
 
 def test_killed_rasa_server_is_restarted_with_conversation_and_handoff(bot):
-    rest, talker, waiter = RestClient(bot.url), new("rasa-killed-talk"), new("rasa-killed-wait")
+    rest, talker, waiter = RestClient.of(bot), new("rasa-killed-talk"), new("rasa-killed-wait")
     rest.texts(talker, "你好")
     rest.texts(talker, PRODUCT_QUESTION)
     rest.texts(waiter, "转人工")
@@ -238,7 +238,7 @@ def test_killed_rasa_server_is_restarted_with_conversation_and_handoff(bot):
 
 
 def test_messages_while_waiting_are_acknowledged(bot):
-    rest, who = RestClient(bot.url), new("waiting")
+    rest, who = RestClient.of(bot), new("waiting")
     queued = rest.texts(who, "转人工")
     assert any("utter_handoff_queued" in responses.names(text) for text in queued), responses.describe(queued)
     ticket = handoff_ticket(bot, who)

@@ -130,7 +130,8 @@ async def rest_customer(index: int, url: str, session: aiohttp.ClientSession, de
             await think(rng, deadline)
 
 
-def _set(event: asyncio.Event, *_: Any) -> None:
+def _confirm(event: asyncio.Event, issued: List[str], session_id: Any = None, *_: Any) -> None:
+    issued.append(str(session_id))
     event.set()
 
 
@@ -140,20 +141,20 @@ async def socketio_customer(index: int, url: str, deadline: float, tally: Tally)
     language = "zh" if index % 3 else "en"
     await asyncio.sleep(rng.uniform(0, THINK_SECONDS[1]))
     while time.monotonic() < deadline:
-        session_id = f"load-sio-{index}-{uuid.uuid4().hex[:6]}"
         inbox: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
-        confirmed = asyncio.Event()
+        confirmed, issued = asyncio.Event(), []  # the session id the server issues (signed)
         client = socketio.AsyncClient(reconnection=False, request_timeout=TURN_TIMEOUT)
         client.on("bot_uttered", inbox.put)
-        client.on("session_confirm", functools.partial(_set, confirmed))
+        client.on("session_confirm", functools.partial(_confirm, confirmed, issued))
         try:
             # Long-polling, as the widget starts: the installed python-engineio client's
             # websocket transport needs a newer aiohttp than Rasa 3.6 pins (ClientWSTimeout).
             await client.connect(url, socketio_path="/socket.io", transports=["polling"], wait_timeout=TURN_TIMEOUT)
-            await client.emit("session_request", {"session_id": session_id})
+            await client.emit("session_request", {"session_id": None})
             await asyncio.wait_for(confirmed.wait(), TURN_TIMEOUT)
+            session_id = issued[0]
         except Exception as error:  # noqa: BLE001 - any failure to connect is a server error here
-            tally.errors.append(f"{session_id}: connect: {type(error).__name__} {error}")
+            tally.errors.append(f"load-sio-{index}: connect: {type(error).__name__} {error}")
             await client.disconnect()
             await asyncio.sleep(1)
             continue
@@ -238,7 +239,7 @@ async def load(bot: Any, deadline: float) -> Dict[str, Tally]:
 @pytest.fixture(scope="module")
 def load_bot(bot_factory):
     bot = bot_factory.started_bot("load")
-    RestClient(bot.url).texts("warm-up", "你好")
+    RestClient.of(bot).texts("warm-up", "你好")
     return bot
 
 
@@ -253,7 +254,7 @@ def test_concurrent_conversations_over_rest_and_socketio(load_bot):
     cpu_used = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in servers.items()}
 
     # socket.io: the tracker is the record that every customer message got a bot message.
-    rest = RestClient(load_bot.url)
+    rest = RestClient.of(load_bot)
     for session_id in tallies["socketio"].socket_sessions:
         events = [e["event"] for e in rest.tracker(session_id)["events"] if e["event"] in ("user", "bot")]
         for position, event in enumerate(events):

@@ -1,6 +1,8 @@
 """The HTTP order source against a local stand-in over real HTTP, and what the customer
 hears when it fails (the action in-process, its order API a real HTTP server)."""
 
+import asyncio
+
 import pytest
 
 from bot.actions.logistics import ValidateOrderForm
@@ -54,20 +56,22 @@ def test_5xx_and_timeouts_raise_a_clear_error(api):
 
 @pytest.mark.parametrize("mode", ["error", "slow"])
 def test_customer_gets_an_apology_and_a_human_option(api, mode, monkeypatch, tracker, dispatcher, test_store):
+    """The order is looked up once the phone digits are given: a failing API is an apology
+    (with the way to after-sales), the order flow stops, and no attempt is counted."""
     api.mode, api.stall_seconds = mode, 1.5
     monkeypatch.setenv("ORDER_API_URL", api.url)
     monkeypatch.setenv("ORDER_API_TIMEOUT", "0.3")
-    slots = ValidateOrderForm().validate_order_id("SO20260001", dispatcher, tracker("SO20260001", intent="inform"), {})
-    assert slots == {"order_id": None, "order_flow_stopped": True}
-    assert [m["response"] for m in dispatcher.messages] == ["utter_please_wait", "utter_order_source_down"]
+    asking = tracker("5678", intent="inform", slots={"order_id": "SO20260001", "requested_slot": "phone_last4"})
+    slots = asyncio.run(ValidateOrderForm().validate_phone_last4("5678", dispatcher, asking, {}))
+    assert slots == {"phone_last4": None, "order_flow_stopped": True}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_order_source_down"]
 
 
 def test_the_bot_uses_the_api_when_configured(api, monkeypatch, tracker, dispatcher, test_store):
     monkeypatch.setenv("ORDER_API_URL", api.url)
-    slots = ValidateOrderForm().validate_order_id(
-        "订单号so20260001", dispatcher, tracker("订单号so20260001", intent="inform"), {}
-    )
-    assert slots["order_id"] == "SO20260001"
+    asking = tracker("5678", intent="inform", slots={"order_id": "SO20260001", "requested_slot": "phone_last4"})
+    slots = asyncio.run(ValidateOrderForm().validate_phone_last4("5678", dispatcher, asking, {}))
+    assert slots == {"phone_last4": "5678", "verified_order": "SO20260001"}
     assert api.requests == ["GET /orders/SO20260001"]
 
 
@@ -104,9 +108,11 @@ def test_the_running_bot_apologises_when_the_api_fails(api_bot, shop_api):
     rest = RestClient.of(api_bot)
     for mode in ("error", "slow"):
         shop_api.mode, shop_api.stall_seconds = mode, 1.5
+        who = f"order-api-{mode}"
         try:
-            reply = "\n".join(rest.texts(f"order-api-{mode}", "where is my order SO20260001"))
+            asked = "\n".join(rest.texts(who, "where is my order SO20260001"))
+            reply = "\n".join(rest.texts(who, "5678"))
         finally:
             shop_api.mode = "ok"
-        assert "One moment please" in reply, (mode, reply)  # utter_please_wait
+        assert "last 4 digits" in asked and shop_api.requests.count("GET /orders/SO20260001") >= 1
         assert "our order system isn't responding right now" in reply, (mode, reply)  # utter_order_source_down

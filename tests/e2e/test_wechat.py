@@ -313,7 +313,7 @@ def test_duplicate_event_is_processed_once(bots, safe):
     assert len(user_texts(bots["safe"], who)) == 1
 
 
-SEVERAL_MESSAGES = "查一下订单SO20261101"  # "one moment please" + "the last 4 digits of your phone?"
+SEVERAL_MESSAGES = "发新疆乌鲁木齐几天能到"  # EMS for a remote region + the courier disclaimer
 
 
 def test_several_messages_first_passive_then_the_api_in_order(bots, wechat_api):

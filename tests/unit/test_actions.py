@@ -1,11 +1,16 @@
 """Actions on Tracker fixtures (the financial-demo way): what they say, in which language."""
 
+import asyncio
+import inspect
+
 from bot.actions.etiquette import ActionFallback, ActionGoodbye, ActionGreet
 from bot.actions.service_info import ActionInvoicePolicy, ActionPaymentMethods, ActionReturnPolicy
 
 
 def run(action, dispatcher, tracker):
     events = action.run(dispatcher, tracker, {})
+    if inspect.isawaitable(events):
+        events = asyncio.run(events)
     return events, dispatcher.messages
 
 
@@ -88,3 +93,22 @@ def test_a_new_session_starts_clean_except_the_language(tracker, dispatcher):
     }
     events = ActionSessionStart().run(dispatcher, tracker("", slots=old), {})
     assert [(e["name"], e["value"]) for e in events if e["event"] == "slot"] == [("language", "en")]
+
+
+def test_control_characters_and_markup_are_no_words(tracker, dispatcher):
+    _, messages = run(ActionFallback(), dispatcher, tracker("\x00\x01\x07\x1b[31m", intent="nlu_fallback"))
+    assert messages[0]["response"] == "utter_empty_message"
+
+
+def test_a_need_right_after_the_picks_refines_them_though_the_message_was_not_understood(tracker, dispatcher):
+    context = {"category": "lighting", "needs": [], "budget": {"amount": 300.0, "currency": "CNY"}}
+    _, messages = run(
+        ActionFallback(),
+        dispatcher,
+        tracker(
+            "for my son to do homework",
+            intent="out_of_scope",
+            slots={"language": "en", "topic": "recommendation", "rec_context": context},
+        ),
+    )
+    assert messages[0]["response"] != "utter_out_of_scope" and "Eye-Care Desk Lamp" in str(messages[0])

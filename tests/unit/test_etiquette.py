@@ -99,3 +99,10 @@ def test_texts_in_the_shop_data_keep_the_shop_voice(name):
             assert not CJK.search(QUOTED.sub("", text)), f"{name}{where}: Chinese in English text {text!r}"
         checked += 1
     assert checked > 5
+
+
+@pytest.mark.parametrize("name", ["utter_order_shipped_overdue"])
+def test_the_courier_disclaimer_keeps_the_shops_words_where_it_is_repeated(name):
+    """Seed 003 §5: a response that carries the disclaimer inside it says it word for word."""
+    for (disclaimer, *_), (variant, *_) in zip(variants("utter_courier_disclaimer"), variants(name), strict=True):
+        assert disclaimer["text"] in variant["text"]
