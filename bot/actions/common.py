@@ -59,6 +59,19 @@ def entity_value(tracker: Tracker, name: str) -> Optional[Any]:
     return values[0] if values else None
 
 
+def entity_text(tracker: Tracker, *names: str) -> Optional[str]:
+    """What the customer typed for the first entity of one of `names` (a value such as
+    12345.0 quoted back as they wrote it: "12345")."""
+    text = latest_text(tracker)
+    for name in names:
+        for entity in tracker.latest_message.get("entities") or []:
+            if entity.get("entity") == name:
+                start, end = entity.get("start"), entity.get("end")
+                typed = text[start:end] if isinstance(start, int) and isinstance(end, int) else ""
+                return typed or str(entity.get("value"))
+    return None
+
+
 def latest_text(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 

@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from bot import settings
 from bot.actions.common import (
+    entity_text,
     entity_value,
     entity_values,
     fmt,
@@ -106,14 +107,7 @@ class ValidateOrderForm(ShopFormValidation):
         if not self.requested(tracker, "order_id") or entity_value(tracker, "order_id") or not self.answering(tracker):
             return {}
         tracking = entity_value(tracker, "tracking_no")
-        other = next(
-            (
-                entity_value(tracker, e)
-                for e in ("reference", "phone_number", "phone_last4", "number")
-                if entity_value(tracker, e)
-            ),
-            None,
-        )  # digits of another kind: said to be no order id
+        other = entity_text(tracker, "reference", "phone_number", "phone_last4", "number")  # digits of another kind
         if tracking:
             say(dispatcher, tracker, "utter_tracking_not_order_id", value=tracking)
         elif other:
