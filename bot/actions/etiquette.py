@@ -10,7 +10,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import agent_name, intent_of, language_of, latest_text, say, user_turns
-from bot.actions.routing import answer_by_entities, refine_recommendation
+from bot.actions.redirects import hand_over
+from bot.actions.routing import refine_recommendation
 from bot.nlu.markup import has_words  # what the classifier reads as no words
 
 MISS_INTENTS = {"nlu_fallback", "out_of_scope"}
@@ -71,7 +72,7 @@ class ActionFallback(Action):
         # son to do homework" right after the picks; a courier, a product's detail.
         answered = refine_recommendation(dispatcher, tracker)
         if answered is None and intent_of(tracker) == "nlu_fallback":
-            answered = await answer_by_entities(dispatcher, tracker, domain, instead_of="fallback")
+            answered = await hand_over(dispatcher, tracker, domain, instead_of=self.name())
         if answered is not None:
             return answered
         if previous_user_intent(tracker) in MISS_INTENTS:

@@ -33,6 +33,7 @@ from bot.actions.common import (
     shop,
 )
 from bot.actions.forms import ShopFormValidation
+from bot.actions.redirects import about_delivery, hand_over
 from bot.shop import logistics
 from bot.shop.orders import OrderRecord, OrderSourceUnavailable, order_source
 from bot.shop.store import default_store
@@ -551,11 +552,10 @@ class ActionShippingInfo(Action):
         if (
             entity_values(tracker, "product")
             and entity_values(tracker, "attribute")
-            and not any(entity_values(tracker, e) for e in ("courier", "region", "urgency", "topic"))
+            and not about_delivery(tracker)
+            and not entity_values(tracker, "topic")
         ):  # "沙发能送货上楼吗": a question about that product's delivery
-            from bot.actions.routing import answer_by_entities  # routing builds on this module
-
-            return await answer_by_entities(dispatcher, tracker, domain, instead_of="shipping") or []
+            return await hand_over(dispatcher, tracker, domain, instead_of=self.name()) or []
         events: List[EventType] = [SlotSet("topic", "shipping")]
         if "free_shipping" in entity_values(tracker, "topic"):
             free = next(p for p in data.promotions if p.get("type") == "free_shipping")

@@ -33,6 +33,7 @@ from bot.actions.common import (
     user_turns,
 )
 from bot.actions.forms import ShopFormValidation
+from bot.actions.redirects import about_delivery, hand_over
 from bot.shop import catalog
 from bot.shop.store import default_store
 
@@ -79,6 +80,18 @@ def candidates(tracker: Tracker) -> List[Dict[str, Any]]:
     return [products[p] for p in tracker.get_slot("candidates") or [] if p in products]
 
 
+def asks_about_a_colour(tracker: Tracker) -> bool:
+    """ "有灰色的吗" / "does it come in grey?" about the product under discussion: a colour
+    asked with nothing to pick from (no list shown, no "not this one", no other product named)."""
+    return (
+        intent_of(tracker) == "ask_product_info"
+        and bool(entity_values(tracker, "colour"))
+        and bool(tracker.get_slot("product"))
+        and not candidates(tracker)
+        and not any(entity_values(tracker, e) for e in ("product", "category", "correction", "ordinal", "rank"))
+    )
+
+
 def selected(tracker: Tracker, among: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The products of `among` that the customer picks out: "第二个", "the cheapest one",
     "the white one", or part of a name; "not this one" leaves out the one under discussion."""
@@ -109,6 +122,9 @@ class ActionProductInfo(Action):
         language = language_of(tracker)
         data = shop()
         question = self.question(tracker)
+        if not question["attributes"] and not entity_values(tracker, "product") and about_delivery(tracker):
+            # "too slow, any faster option?" after the delivery times: a question about shipping
+            return await hand_over(dispatcher, tracker, domain, instead_of=self.name()) or []
         products, listed = self.products_meant(tracker)
         events: List[EventType] = [SlotSet("topic", "product")]
         if not products:
@@ -120,9 +136,7 @@ class ActionProductInfo(Action):
                     categories=join([c["name"][language] for c in data.categories.values()], language),
                 )
                 return events
-            from bot.actions.routing import answer_by_entities  # routing builds on this module
-
-            redirected = await answer_by_entities(dispatcher, tracker, domain, instead_of="product")
+            redirected = await hand_over(dispatcher, tracker, domain, instead_of=self.name())
             if redirected is not None:
                 return redirected
             say(dispatcher, tracker, "utter_ask_which_product")
@@ -173,6 +187,8 @@ class ActionProductInfo(Action):
         question the data may not answer ("防潮吗?"). A message that only picks a product
         from a list keeps the question asked before it."""
         attributes = [a for a in entity_values(tracker, "attribute") if a != "availability"]
+        if asks_about_a_colour(tracker) and not attributes:
+            attributes = ["colours"]  # "有灰色的吗" about the product under discussion
         selecting = any(entity_values(tracker, e) for e in ("ordinal", "rank", "colour", "correction"))
         pending = tracker.get_slot("pending_question")
         if not attributes and (selecting or intent_of(tracker) == "inform") and isinstance(pending, dict):
@@ -197,6 +213,8 @@ class ActionProductInfo(Action):
         if picked:
             return picked, False
         current = data.products.get(tracker.get_slot("product") or "")
+        if current and asks_about_a_colour(tracker):
+            return [current], False
         if current and any(entity_values(tracker, e) for e in ("correction", "colour", "rank")):
             # "不是这个，是白色那款": another one of the same kind as the product under discussion
             picked = selected(tracker, [p for p in data.products.values() if catalog.same_type(p, current)])

@@ -12,40 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.common import entity_value, entity_values, intent_of, last_bot_response, off_loop, say
 from bot.actions.handoff import ActionHandoff
-from bot.actions.logistics import ActionShippingInfo
 from bot.actions.presale import ActionProductInfo, recommend
-from bot.actions.service_info import ActionAfterSalesInfo, ActionPriceProtection, ActionReturnPolicy
+from bot.actions.redirects import about_delivery, hand_over
 from bot.shop.store import default_store
 
 # Bot questions a "yes" accepts: the offer of a human agent; registering a faulty product.
 OFFERS_HUMAN = {"utter_fallback_offer_human", "utter_bot_challenge", "utter_loop_recover"}
 OFFERS_REGISTRATION = {"utter_fault_options"}
-PICKING = ("product", "ordinal", "rank", "colour", "correction")
-SHIPPING = ("courier", "region", "urgency")
-
-
-async def answer_by_entities(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], instead_of: str
-) -> Optional[List[Dict[Text, Any]]]:
-    """The answer the message's entities point to, when the action its intent chose
-    (`instead_of`: "product", "shipping", "yes_no", "inform") has nothing to act on: a
-    courier named in what was read as a product question ("能发顺丰吗？多少钱"), return
-    shipping asked as "有没有…" (运费险有没有), a product picked with a "no" ("no, not this one,
-    the white one"). None when the entities point nowhere else."""
-    topics = set(entity_values(tracker, "topic"))
-    picking = any(entity_values(tracker, e) for e in PICKING)
-    about_a_product = picking or (entity_values(tracker, "attribute") and tracker.get_slot("product"))
-    if instead_of != "product" and about_a_product and not any(entity_values(tracker, e) for e in SHIPPING):
-        return await ActionProductInfo().run(dispatcher, tracker, domain)
-    if instead_of != "shipping" and (any(entity_values(tracker, e) for e in SHIPPING) or "free_shipping" in topics):
-        return await ActionShippingInfo().run(dispatcher, tracker, domain)
-    if topics & {"exchange", "freight_insurance", "refund_progress"}:
-        return ActionReturnPolicy().run(dispatcher, tracker, domain)
-    if "price_protection" in topics:
-        return ActionPriceProtection().run(dispatcher, tracker, domain)
-    if topics & {"repair", "installation_booking"} or entity_value(tracker, "complaint_category") == "quality":
-        return ActionAfterSalesInfo().run(dispatcher, tracker, domain)
-    return None
 
 
 def refine_recommendation(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
@@ -93,7 +66,7 @@ class ActionAnswerYesNo(Action):
             return await ActionHandoff().run(dispatcher, tracker, domain)
         if yes and asked in OFFERS_REGISTRATION:
             return [SlotSet("complaint_category", "quality"), FollowupAction("complaint_form")]
-        redirected = await answer_by_entities(dispatcher, tracker, domain, instead_of="yes_no")
+        redirected = await hand_over(dispatcher, tracker, domain, instead_of=self.name())
         if redirected is not None:
             return redirected
         say(dispatcher, tracker, "utter_anything_else")
@@ -117,9 +90,9 @@ class ActionRouteInform(Action):
         refined = refine_recommendation(dispatcher, tracker)
         if refined is not None:
             return refined
-        if entity_values(tracker, "attribute") and not any(entity_values(tracker, e) for e in SHIPPING):
+        if entity_values(tracker, "attribute") and not about_delivery(tracker):
             return await ActionProductInfo().run(dispatcher, tracker, domain)
-        redirected = await answer_by_entities(dispatcher, tracker, domain, instead_of="inform")
+        redirected = await hand_over(dispatcher, tracker, domain, instead_of=self.name())
         if redirected is not None:
             return redirected
         order_id = entity_value(tracker, "order_id")

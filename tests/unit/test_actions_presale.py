@@ -142,3 +142,15 @@ def test_bargaining_again_is_consistent(tracker, dispatcher, shop):
     message = dispatcher.messages[0]
     assert message["response"] == "utter_bargain_again"
     assert message["days"] == shop.pricing_policy["price_protection_days"]
+
+
+def test_a_colour_asked_about_the_product_under_discussion_gets_its_colours(tracker, dispatcher, test_store, run):
+    """ "有灰色的吗" after the sofa's price: its colours, not the price again."""
+    asked = tracker(
+        "有灰色的吗",
+        "ask_product_info",
+        slots={"language": "zh", "product": "nordic-fabric-sofa", "pending_question": {"attributes": ["price"]}},
+    )
+    run(ActionProductInfo(), dispatcher, asked)
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_product_facts" and message["facts"].startswith("颜色：")
