@@ -187,9 +187,9 @@ class ValidateRemedyForm(ShopFormValidation):
         chosen = [r for r in entity_values(tracker, "remedy") if r in offered or r == "rejected"]
         if chosen:
             return {"remedy": chosen[0]}
-        if entity_values(tracker, "rejection") or intent_of(tracker) in ("request_human", "deny", "complain"):
+        if entity_values(tracker, "rejection") or intent_of(tracker) in ("request_human", "complain"):
             return {"remedy": "rejected"}
-        return {}
+        return {}  # "算了不说了": a way out, closed politely (bot.policies)
 
     def validate_remedy(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

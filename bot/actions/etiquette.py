@@ -15,6 +15,7 @@ from bot.actions.routing import refine_recommendation
 from bot.nlu.markup import has_words  # what the classifier reads as no words
 
 MISS_INTENTS = {"nlu_fallback", "out_of_scope"}
+COMPLAINT_FORMS = ("complaint_form", "remedy_form")
 # What an open form was collecting; cleared when the customer leaves it.
 FORM_SLOTS = (
     "requested_slot",
@@ -99,6 +100,8 @@ class ActionLeaveForm(Action):
             events.append(SlotSet("conversation_closed", True))
         elif intent == "thank":
             say(dispatcher, tracker, "utter_youre_welcome")
+        elif tracker.active_loop_name in COMPLAINT_FORMS:
+            say(dispatcher, tracker, "utter_complaint_left")  # still sorry, and still there for them
         else:
             say(dispatcher, tracker, "utter_form_left")
         return events
