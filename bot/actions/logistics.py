@@ -535,6 +535,12 @@ class ActionResolveConfirmation(Action):
         return reset
 
 
+def too_big_for(courier_id: str, tracker: Tracker) -> bool:
+    """SF Express takes parcels under SF_MAX_KG; the product under discussion may be heavier."""
+    product = shop().products.get(tracker.get_slot("product") or "")
+    return courier_id == "sf" and bool(product) and product["weight_kg"] >= SF_MAX_KG
+
+
 class ActionShippingInfo(Action):
     """Before buying: which courier, how long to a region, SF for the hurried, EMS for
     remote regions and why it costs more. Days are the courier's, never a promise."""
@@ -562,10 +568,12 @@ class ActionShippingInfo(Action):
             say(dispatcher, tracker, "utter_free_shipping", details=free["summary"][language])
             return events
         region_id = region_in_latest_message(tracker) or tracker.get_slot("region")
-        # A courier asked about a moment ago stays under discussion ("能发顺丰吗" … "发四川").
-        courier_id = entity_value(tracker, "courier") or (
-            tracker.get_slot("courier") if tracker.get_slot("topic") == "shipping" else None
-        )
+        # A courier asked about a moment ago stays under discussion ("能发顺丰吗" … "发四川"),
+        # unless it cannot carry the product ("…顺丰只接30公斤以下" … "新疆能到吗").
+        kept = tracker.get_slot("courier") if tracker.get_slot("topic") == "shipping" else None
+        if kept and too_big_for(kept, tracker):
+            kept = None
+        courier_id = entity_value(tracker, "courier") or kept
         hurried = bool(entity_values(tracker, "urgency"))
         if courier_id and courier_id != data.couriers["default"]:
             self.answer_for_courier(dispatcher, tracker, courier_id, region_id)
@@ -674,7 +682,7 @@ class ActionShippingInfo(Action):
         data = shop()
         courier = data.courier_table[courier_id]
         product = data.products.get(tracker.get_slot("product") or "")
-        if courier_id == "sf" and product and product["weight_kg"] >= SF_MAX_KG:
+        if too_big_for(courier_id, tracker):
             say(
                 dispatcher,
                 tracker,
