@@ -82,12 +82,15 @@ def candidates(tracker: Tracker) -> List[Dict[str, Any]]:
 
 def asks_about_a_colour(tracker: Tracker) -> bool:
     """ "有灰色的吗" / "does it come in grey?" about the product under discussion: a colour
-    asked with nothing to pick from (no list shown, no "not this one", no other product named)."""
+    asked with nothing to pick from (no list shown, or the product was picked from it already;
+    no "not this one", no other product named)."""
+    current = tracker.get_slot("product")
+    listed = [p["id"] for p in candidates(tracker)]
     return (
         intent_of(tracker) == "ask_product_info"
         and bool(entity_values(tracker, "colour"))
-        and bool(tracker.get_slot("product"))
-        and not candidates(tracker)
+        and bool(current)
+        and (not listed or current in listed)
         and not any(entity_values(tracker, e) for e in ("product", "category", "correction", "ordinal", "rank"))
     )
 
@@ -210,11 +213,11 @@ class ActionProductInfo(Action):
             return named, False
         listed = candidates(tracker)
         picked = selected(tracker, listed)
+        current = data.products.get(tracker.get_slot("product") or "")
+        if current and asks_about_a_colour(tracker) and len(picked) != 1:
+            return [current], False  # "does it come in white?" about the one under discussion
         if picked:
             return picked, False
-        current = data.products.get(tracker.get_slot("product") or "")
-        if current and asks_about_a_colour(tracker):
-            return [current], False
         if current and any(entity_values(tracker, e) for e in ("correction", "colour", "rank")):
             # "不是这个，是白色那款": another one of the same kind as the product under discussion
             picked = selected(tracker, [p for p in data.products.values() if catalog.same_type(p, current)])
