@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.common import entity_value, entity_values, join, language_of, say, shop
+from bot.actions.common import entity_value, entity_values, join, language_of, last_bot_response, say, shop
+from bot.actions.routing import OFFERS_REGISTRATION
 from bot.shop import catalog
 
 
@@ -51,6 +52,9 @@ class ActionReturnPolicy(Action):
         return "action_return_policy"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if entity_values(tracker, "remedy") and last_bot_response(tracker) in OFFERS_REGISTRATION:
+            # "换货吧" answering "shall I register it?": the registration, not the rules
+            return [SlotSet("complaint_category", "quality"), FollowupAction("complaint_form")]
         language = language_of(tracker)
         returns = shop().policies["returns"]
         topics = entity_values(tracker, "topic")
