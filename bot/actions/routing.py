@@ -103,6 +103,10 @@ class ActionRouteInform(Action):
                 SlotSet("order_id", str(order_id).upper()),
                 FollowupAction("complaint_form"),
             ]
+        if order_id and tracker.active_loop_name == "remedy_form":
+            # The complaint's order, given while its remedy is chosen; the form asks again.
+            say(dispatcher, tracker, "utter_complaint_order_noted", order_id=str(order_id).upper())
+            return [SlotSet("order_id", str(order_id).upper())]
         tracking = entity_value(tracker, "tracking_no")
         if order_id or tracking:
             if tracking:
