@@ -282,6 +282,8 @@ class ValidateRecommendationForm(ShopFormValidation):
         if category:
             return {"rec_category": category}
         if not self.requested(tracker, "rec_category"):
+            if tracker.get_slot("requested_slot") is None and entity_values(tracker, "other_product"):
+                say(dispatcher, tracker, "utter_not_carried_short")  # "给我妈买个保温杯"; the kinds we have follow
             return {}
         if entity_value(tracker, "preference") == "none":
             return {"rec_category": "any"}
