@@ -75,6 +75,13 @@ def promotion_lines(promotions: List[Dict[str, Any]], language: str) -> str:
     )
 
 
+def say_not_carried(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """We do not sell that kind of product; the kinds we do sell."""
+    language = language_of(tracker)
+    kinds = join([c["name"][language] for c in shop().categories.values()], language)
+    say(dispatcher, tracker, "utter_not_carried", categories=kinds)
+
+
 def candidates(tracker: Tracker) -> List[Dict[str, Any]]:
     products = shop().products
     return [products[p] for p in tracker.get_slot("candidates") or [] if p in products]
@@ -132,12 +139,7 @@ class ActionProductInfo(Action):
         events: List[EventType] = [SlotSet("topic", "product")]
         if not products:
             if entity_values(tracker, "other_product") and not entity_values(tracker, "category"):
-                say(
-                    dispatcher,
-                    tracker,
-                    "utter_not_carried",
-                    categories=join([c["name"][language] for c in data.categories.values()], language),
-                )
+                say_not_carried(dispatcher, tracker)
                 return events
             redirected = await hand_over(dispatcher, tracker, domain, instead_of=self.name())
             if redirected is not None:
@@ -288,13 +290,7 @@ class ValidateRecommendationForm(ShopFormValidation):
         if entity_value(tracker, "preference") == "none":
             return {"rec_category": "any"}
         if entity_values(tracker, "other_product"):
-            language = language_of(tracker)
-            say(
-                dispatcher,
-                tracker,
-                "utter_not_carried",
-                categories=join([c["name"][language] for c in shop().categories.values()], language),
-            )
+            say_not_carried(dispatcher, tracker)
             return {"rec_category": None}
         return {}
 
