@@ -66,6 +66,7 @@ Security (issue 12; README "Deploying safely"):
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import importlib
@@ -191,6 +192,10 @@ def story_test_entities(collect: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(collect)
     def compare(event: Any, predicted: Dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         text = predicted.get("text") or event.text or ""
+        if any(entity.get("entity") not in STORY_ENTITIES for entity in event.entities or []):
+            # a button payload in a story (/inform{"remedy": ...}) carries vocabulary entities
+            event = copy.copy(event)
+            event.entities = [entity for entity in event.entities if entity.get("entity") in STORY_ENTITIES]
         predicted = dict(
             predicted,
             entities=[

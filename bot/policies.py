@@ -16,6 +16,8 @@ every form, and abstains otherwise (all zeros, so RulePolicy and MemoizationPoli
 3. Digressions. A form rejected a message and another action has answered it: predict
    the form again, which asks its question again (Rasa's FormAction does not validate
    the old message a second time after another action ran).
+4. Yes-or-no questions. The latest action set `confirm_slot` (what waits for a yes or a
+   no: cancelling an order, saving an address): predict `confirm_form`, which asks.
 
 Priority 7 puts it above RulePolicy (6): on equal confidence the ensemble takes it.
 """
@@ -32,7 +34,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -59,6 +61,8 @@ class ConversationGuardPolicy(Policy):
             "exit_action": "action_leave_form",
             "recover_action": "action_recover",
             "max_actions_per_turn": 6,
+            "confirm_slot": "pending_confirmation",
+            "confirm_form": "confirm_form",
         }
 
     def __init__(
@@ -107,6 +111,8 @@ class ConversationGuardPolicy(Policy):
         if looping:
             return recover if recover in domain.action_names_or_texts else ACTION_LISTEN_NAME
         loop = tracker.active_loop_name
+        if not loop and self.confirmation_opened(turn):
+            return self.config["confirm_form"]
         if not loop or not tracker.is_active_loop_rejected or not rejected[loop]:
             return None
         answered = [name for name in executed if name != loop]
@@ -114,3 +120,12 @@ class ConversationGuardPolicy(Policy):
             intent = (tracker.latest_message.intent or {}).get("name")
             return self.config["exit_action"] if intent in self.exit_intents else None
         return loop if tracker.latest_action_name not in SILENT_ACTIONS else None
+
+    def confirmation_opened(self, turn: List[Any]) -> bool:
+        """Whether the latest action set the yes-or-no slot (its events follow it)."""
+        for event in reversed(turn):
+            if isinstance(event, ActionExecuted):
+                return False
+            if isinstance(event, SlotSet) and event.key == self.config["confirm_slot"] and event.value:
+                return True
+        return False

@@ -407,9 +407,10 @@ class ValidateAddressForm(ShopFormValidation):
 
 
 def ask_confirmation(what: str) -> List[EventType]:
-    """Open confirm_form: it asks (action_ask_confirmed), takes only a yes or a no, answers
-    questions in between and asks again, and lets the customer leave."""
-    return [SlotSet("pending_confirmation", what), SlotSet("confirmed", None), FollowupAction("confirm_form")]
+    """Open confirm_form (bot.policies predicts it once `pending_confirmation` is set): it asks
+    (action_ask_confirmed), takes only a yes or a no, answers questions in between and asks
+    again, and lets the customer leave."""
+    return [SlotSet("pending_confirmation", what), SlotSet("confirmed", None)]
 
 
 class ActionConfirmAddress(Action):

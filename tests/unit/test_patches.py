@@ -382,3 +382,28 @@ def test_story_tests_compare_entities_as_stories_can_write_them():
     )
     assert mismatch(story_test, wrong)  # any other entity still counts
     assert mismatch(story_test, dict(predicted, intent={"name": "ask_product_info"}))
+
+
+def test_story_tests_compare_a_button_payload_by_its_story_entities():
+    """A story's button payload (/inform{"remedy": ...}) names a vocabulary entity that the
+    predictions leave out: neither side counts it; a story entity in a payload still does."""
+    from rasa.core.test import _collect_user_uttered_predictions
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    story_test = patches.story_test_entities(_collect_user_uttered_predictions)
+    payload = '/inform{"remedy": "urge_courier"}'
+    gold = UserUttered(payload, {"name": "inform"}, [{"entity": "remedy", "value": "urge_courier"}])
+    predicted = {
+        "text": payload,
+        "intent": {"name": "inform"},
+        "entities": [{"entity": "remedy", "value": "urge_courier"}],
+    }
+    tracker = DialogueStateTracker("story", [])
+    assert not story_test(gold, copy.deepcopy(predicted), tracker, False).check_prediction_target_mismatch()
+    assert gold.entities == [{"entity": "remedy", "value": "urge_courier"}]  # the story's event is left as it was
+    order = UserUttered(
+        '/inform{"order_id": "SO20261101"}', {"name": "inform"}, [{"entity": "order_id", "value": "SO20261101"}]
+    )
+    tracker = DialogueStateTracker("story", [])
+    assert story_test(order, dict(predicted, entities=[]), tracker, False).check_prediction_target_mismatch()

@@ -105,3 +105,17 @@ def test_a_loop_is_stopped_with_an_apology_then_the_bot_listens(policy, domain):
 
 def test_it_wins_over_rasa_rules_on_equal_confidence(policy):
     assert policy.priority > 6  # RulePolicy's priority
+
+
+def test_a_yes_or_no_question_opens_the_confirmation_form(policy, domain):
+    verified = [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        user("inform", "5590"),
+        ActionExecuted("action_order_followup"),
+    ]
+    assert predicted(policy, domain, verified + [SlotSet("pending_confirmation", "cancel")]) == "confirm_form"
+    assert predicted(policy, domain, verified) is None  # a status answer: nothing waits for a yes
+    resolved = [ActionExecuted("action_resolve_confirmation"), SlotSet("pending_confirmation", None)]
+    assert predicted(policy, domain, verified + [SlotSet("pending_confirmation", "cancel")] + resolved) is None
+    asked = [SlotSet("pending_confirmation", "cancel"), ActionExecuted("confirm_form"), ActiveLoop("confirm_form")]
+    assert predicted(policy, domain, verified + asked) != "confirm_form"  # once open, the form asks
