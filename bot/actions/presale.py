@@ -88,13 +88,13 @@ def candidates(tracker: Tracker) -> List[Dict[str, Any]]:
 
 
 def asks_about_a_colour(tracker: Tracker) -> bool:
-    """ "有灰色的吗" / "does it come in grey?" about the product under discussion: a colour
-    asked with nothing to pick from (no list shown, or the product was picked from it already;
-    no "not this one", no other product named)."""
+    """ "有灰色的吗" / "does it come in grey?" / a bare "white?" about the product under
+    discussion: a colour asked with nothing to pick from (no list shown, or the product was
+    picked from it already; no "not this one", no other product named)."""
     current = tracker.get_slot("product")
     listed = [p["id"] for p in candidates(tracker)]
     return (
-        intent_of(tracker) == "ask_product_info"
+        (intent_of(tracker) == "ask_product_info" or bool(entity_values(tracker, "question")))
         and bool(entity_values(tracker, "colour"))
         and bool(current)
         and (not listed or current in listed)

@@ -3,7 +3,8 @@
 Phrase entities: the shop's names (product, category, courier, region) and the customer
 vocabulary of bot/shop/data/vocabulary.yml (attribute, need, colour, rank, ordinal,
 correction, other_product, question, preference, complaint_category, mood, rejection,
-remedy, urgency, topic), each resolving to an id.
+remedy, urgency, topic), each resolving to an id. A vocabulary phrase may wrap a name:
+"有{name}吗" matches "有台灯吗" (the words right around a product, category or other product).
 
 Shape entities: address (a whole reply that reads as a delivery address: a number, and a
 region or two address words from the vocabulary's cues), order_id (SO + 8 digits),
@@ -40,7 +41,7 @@ from spacy.tokens import Doc, Span
 from bot.nlu.numbers import ENGLISH_NUMBER_WORDS, NUMERAL_TOKEN, parse_amount
 from bot.nlu.script import simplified
 from bot.nlu.shop_data import DEFAULT_SHOP_DATA, ShopDataComponent, load_json, save_json, shop_for
-from bot.shop.loader import PLACEHOLDER
+from bot.shop.loader import NAME_PLACEHOLDER, PLACEHOLDER
 from bot.shop.vocabulary import NAME_LABELS, cues, terms
 
 STORED_FILE = "matcher.json"
@@ -59,6 +60,8 @@ ID_SHAPES = {
 # of an unknown shape, one of ours without "SO" or with a digit missing (8+ digits is never
 # an amount a customer means).
 REFERENCE = r"^(?:\d{8,20}|[A-Za-z]{1,4}\d{6,20})$"
+# What a "{name}" in a vocabulary phrase stands for: "有{name}吗" matches "有台灯吗".
+NAMED = ("product", "category", "other_product")
 
 
 def split(text: str) -> List[Tuple[str, int, int]]:
@@ -154,9 +157,15 @@ class ShopMatcher:
         self.address_markers = {w.lower() for w in cue.get("address_marker", [])}
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="NORM")
         self.shape_matcher = Matcher(self.nlp.vocab)
+        # "有{name}吗": (label, value, the words before the name, the words after it)
+        self.around_names: List[Tuple[str, str, List[str], List[str]]] = []
         for phrase in phrases:
             key = f"{phrase['label']}|{phrase['value']}"
-            if PLACEHOLDER in phrase["text"]:
+            if NAME_PLACEHOLDER in phrase["text"]:
+                before, after = phrase["text"].split(NAME_PLACEHOLDER, 1)
+                words = [[norm(token) for token, _, _ in split(piece)] for piece in (before, after)]
+                self.around_names.append((phrase["label"], phrase["value"], words[0], words[1]))
+            elif PLACEHOLDER in phrase["text"]:
                 self.shape_matcher.add(key, _sequences([phrase["text"]]))
             else:
                 self.phrase_matcher.add(key, [self._doc(phrase["text"])])
@@ -193,6 +202,7 @@ class ShopMatcher:
             value = self._shape_value(key, doc[start:end])
             if value is not None:
                 found.append((key, value, start, end))
+        found += self._around_names(doc, found)
         entities = []
         for label, value, start, end in sorted(_drop_nested(found), key=lambda f: (f[2], f[0])):
             char_start, char_end = tokens[start][1], tokens[end - 1][2]
@@ -208,6 +218,18 @@ class ShopMatcher:
         if self._looks_like_address(doc, entities):
             entities.append({"entity": "address", "value": text.strip(), "start": 0, "end": len(text), "text": text})
         return entities
+
+    def _around_names(self, doc: Doc, found: List[Tuple[str, Any, int, int]]) -> List[Tuple[str, Any, int, int]]:
+        """The "{name}" phrases: their words right before and right after a name found."""
+        norms = [t.norm_ for t in doc]
+        names = {(start, end) for label, _, start, end in found if label in NAMED}
+        around = []
+        for label, value, before, after in self.around_names:
+            for start, end in names:
+                first, last = start - len(before), end + len(after)
+                if first >= 0 and norms[first:start] == before and norms[end:last] == after:
+                    around.append((label, value, first, last))
+        return around
 
     def _looks_like_address(self, doc: Doc, entities: List[Dict[str, Any]]) -> bool:
         """A delivery address: long enough, with a region or at least two address words

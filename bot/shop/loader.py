@@ -295,11 +295,12 @@ def _check_texts(directory: Path, shop: Shop) -> None:
                 raise ShopDataError(policies_file, where, f"remedy '{remedy}' is not defined in 'remedies'")
 
 
-PLACEHOLDER = "{n}"
+PLACEHOLDER = "{n}"  # a number
+NAME_PLACEHOLDER = "{name}"  # a product, category or other product's name
 
 
 def _phrases(file: str, where: str, value: Any) -> None:
-    """`{zh: [..], en: [..]}` with non-empty phrases; `{n}` is the only placeholder."""
+    """`{zh: [..], en: [..]}` with non-empty phrases; `{n}` and `{name}` are the only placeholders."""
     if not isinstance(value, dict) or set(value) != {"zh", "en"}:
         raise ShopDataError(file, where, "needs exactly a 'zh' and an 'en' list of phrases")
     for language in ("zh", "en"):
@@ -311,9 +312,16 @@ def _phrases(file: str, where: str, value: Any) -> None:
                 raise ShopDataError(
                     file, where, f"'{language}' has an empty phrase or one with outer spaces: {phrase!r}"
                 )
-            if "{" in phrase.replace(PLACEHOLDER, "") or "}" in phrase.replace(PLACEHOLDER, ""):
+            bare = phrase.replace(PLACEHOLDER, "").replace(NAME_PLACEHOLDER, "")
+            if "{" in bare or "}" in bare:
                 raise ShopDataError(
-                    file, where, f"'{language}' phrase {phrase!r}: the only placeholder is {PLACEHOLDER}"
+                    file,
+                    where,
+                    f"'{language}' phrase {phrase!r}: the only placeholders are {PLACEHOLDER} and {NAME_PLACEHOLDER}",
+                )
+            if NAME_PLACEHOLDER in phrase and (PLACEHOLDER in phrase or phrase.count(NAME_PLACEHOLDER) > 1):
+                raise ShopDataError(
+                    file, where, f"'{language}' phrase {phrase!r}: one {NAME_PLACEHOLDER} and no number"
                 )
 
 

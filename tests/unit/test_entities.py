@@ -150,3 +150,23 @@ def test_an_address_is_recognised_as_a_whole(matcher):
     for text in ("广东省广州市天河区天河北路233号1502室 陈静", "12 Xinhua Road, Hohhot, Inner Mongolia, Li Wei"):
         assert any(e["entity"] == "address" and e["value"] == text for e in matcher.match(text)), text
     assert not any(e["entity"] == "address" for e in matcher.match("能发顺丰吗"))
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("有台灯吗", ("product", "eye-care-desk-lamp")),
+        ("有灯吗", ("category", "lighting")),
+        ("你们有儿童床卖吗", ("product", "kids-guardrail-bed")),
+        ("有保温杯吗", ("other_product", "other")),
+        ("any lamps?", ("category", "lighting")),
+    ],
+)
+def test_do_you_have_wraps_the_name(matcher, text, name):
+    """ "有{name}吗": asking whether the shop has a thing, not an open question about it."""
+    assert {("attribute", "availability"), name} <= found(matcher, text)
+
+
+def test_a_name_phrase_needs_the_name_right_there(matcher):
+    assert ("attribute", "availability") not in found(matcher, "有护眼台灯的优惠吗")
+    assert ("attribute", "availability") not in found(matcher, "有白色的吗")
