@@ -14,6 +14,11 @@ kept in the tracker as before, for the agent. Once an agent has claimed the tick
 (status "active") the bot says nothing and the agent answers, as before. Installed by
 bot/patches.py.
 
+The customer's way out of the queue: a "no" ("算了 不用了", "never mind") while the ticket
+is still waiting closes it (the console no longer lists it; an agent's claim is refused
+as for a ticket another agent took), resumes the conversation and says so
+(`utter_handoff_withdrawn`); the bot answers the next message again.
+
 The way to a person also works while the action server is down (bot/resilience.py): when
 action_handoff itself fails, `hand_off` opens the hand-off ticket from here (one per
 conversation, as the action does), pauses the conversation and acknowledges with the
@@ -30,7 +35,7 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.actions.action import create_bot_utterance
 from rasa.shared.core.constants import REQUESTED_SLOT
-from rasa.shared.core.events import ActiveLoop, ConversationPaused, SlotSet
+from rasa.shared.core.events import ActiveLoop, ConversationPaused, ConversationResumed, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import settings
@@ -39,6 +44,8 @@ from bot.resilience import from_customer
 logger = logging.getLogger(__name__)
 
 WAITING = "utter_handoff_waiting"
+WITHDRAWN = "utter_handoff_withdrawn"
+WITHDRAW_INTENTS = {"deny"}  # "算了 不用了", "never mind" while still in the queue
 TRANSCRIPT_LENGTH = 20  # as action_handoff
 
 
@@ -79,6 +86,39 @@ def waiting_position(conversation_id: str) -> Optional[int]:
         )
 
 
+def withdraw(conversation_id: str) -> bool:
+    """Close the conversation's hand-off ticket if no agent has claimed it yet."""
+    from bot.shop.store import Ticket, now
+
+    with store().session() as session:
+        closed = (
+            session.query(Ticket)
+            .filter(Ticket.kind == "handoff", Ticket.conversation_id == conversation_id, Ticket.status == "waiting")
+            .update(
+                {Ticket.status: "closed", Ticket.closed_at: now(), Ticket.updated_at: now()},
+                synchronize_session=False,
+            )
+        )
+    return closed > 0
+
+
+async def withdrawn(processor: Any, output_channel: Any, tracker: DialogueStateTracker) -> bool:
+    """The customer's "no" while waiting: the ticket closed, the conversation resumed."""
+    intent = (tracker.latest_message.intent or {}).get("name")
+    if intent not in WITHDRAW_INTENTS or WITHDRAWN not in processor.domain.responses:
+        return False
+    try:
+        if not await asyncio.to_thread(withdraw, tracker.sender_id):
+            return False  # an agent has it already: the agent reads the "no"
+    except Exception:
+        logger.exception("conversation %s: could not close its hand-off ticket", tracker.sender_id)
+        return False
+    logger.info("conversation %s: the customer left the queue for an agent", tracker.sender_id)
+    tracker.update(ConversationResumed(), processor.domain)
+    await say(processor, output_channel, tracker, WITHDRAWN)
+    return True
+
+
 async def acknowledge(processor: Any, output_channel: Any, tracker: DialogueStateTracker) -> None:
     """utter_handoff_waiting for the customer's latest message, if the hand-off is still waiting."""
     try:
@@ -91,10 +131,14 @@ async def acknowledge(processor: Any, output_channel: Any, tracker: DialogueStat
     if WAITING not in processor.domain.responses:
         logger.warning("the domain has no %s: no acknowledgement while waiting (retrain the model)", WAITING)
         return
-    message = await processor.nlg.generate(WAITING, tracker, output_channel.name(), position=position)
+    await say(processor, output_channel, tracker, WAITING, position=position)
+
+
+async def say(processor: Any, output_channel: Any, tracker: DialogueStateTracker, response: str, **values: Any) -> None:
+    message = await processor.nlg.generate(response, tracker, output_channel.name(), **values)
     if message is None:
         return
-    message["utter_action"] = WAITING
+    message["utter_action"] = response
     # Said, not acted: a BotUttered without an ActionExecuted, so the paused conversation's
     # dialogue state is the same as without it (the agent ends the hand-off from there).
     uttered = create_bot_utterance(message)
@@ -108,6 +152,8 @@ def acknowledge_while_waiting(run_prediction_loop: Callable[..., Awaitable[None]
     @functools.wraps(run_prediction_loop)
     async def run(self: Any, output_channel: Any, tracker: DialogueStateTracker) -> None:
         if not self._should_handle_message(tracker) and from_customer(tracker.latest_message):
+            if await withdrawn(self, output_channel, tracker):
+                return  # answered; the next message is the bot's again
             await acknowledge(self, output_channel, tracker)
         await run_prediction_loop(self, output_channel, tracker)  # paused: predicts nothing, as before
 

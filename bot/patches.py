@@ -350,7 +350,8 @@ PATCHES: Tuple[Patch, ...] = (
     Patch(
         "rasa.core.processor:MessageProcessor._run_prediction_loop",
         "a customer's message to a paused conversation whose hand-off still waits for an agent gets "
-        "utter_handoff_waiting with the queue position; after an agent claimed it, nothing (bot/handoff_waiting.py)",
+        'utter_handoff_waiting with the queue position, or a "no" takes the customer out of the queue '
+        "(utter_handoff_withdrawn); after an agent claimed it, nothing (bot/handoff_waiting.py)",
         "tests/unit/test_handoff_waiting.py; tests/e2e/test_faults.py::test_messages_while_waiting_are_acknowledged",
         replacement=lambda original: _handoff_waiting().acknowledge_while_waiting(original),
     ),

@@ -263,6 +263,32 @@ def test_messages_while_waiting_are_acknowledged(bot):
     assert rasa_errors(bot) == []
 
 
+def test_a_no_while_waiting_leaves_the_queue_and_the_bot_answers_again(bot):
+    """ "算了 不用了" before an agent claimed the hand-off: the ticket closes, no agent is
+    sent to an empty chat, and the bot answers the next question itself."""
+    rest = RestClient.of(bot)
+    for who, asked, no, question, language in (
+        (new("changed-mind"), "转人工", "算了 不用了", "有台灯吗", "zh"),
+        (new("never-mind"), "talk to a human please", "never mind, no thanks", "do you sell lamps?", "en"),
+    ):
+        rest.texts(who, asked)
+        ticket = handoff_ticket(bot, who)
+        said = rest.texts(who, no)
+        only(said, "utter_handoff_withdrawn")
+        assert ("utter_handoff_withdrawn", language) in responses.identify(said[0])
+        assert rest.tracker(who)["paused"] is False
+        [closed] = store_of(bot).tickets(kind="handoff", conversation_id=who)
+        assert (closed.id, closed.status) == (ticket.id, "closed")
+        answer = rest.texts(who, question)
+        assert answer and not any("utter_handoff_waiting" in responses.names(text) for text in answer)
+        assert any(
+            name in ("utter_product_overview", "utter_category_products")
+            for text in answer
+            for name in responses.names(text)
+        ), responses.describe(answer)
+    assert rasa_errors(bot) == []
+
+
 # -- `make run`'s launcher itself --------------------------------------------------------------
 
 

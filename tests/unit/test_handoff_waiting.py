@@ -30,7 +30,8 @@ WAITING_DOMAIN = DOMAIN.merge(
                         "text": "Got it, you are number {position}.",
                         "condition": [{"type": "slot", "name": "language", "value": "en"}],
                     },
-                ]
+                ],
+                "utter_handoff_withdrawn": [{"text": "好的，已为您取消排队。"}],
             },
         }
     )
@@ -46,12 +47,14 @@ def waiting_processor() -> Any:
     return proc
 
 
-def paused(sender: str, *more: Any, language: str = "zh") -> DialogueStateTracker:
+def paused(
+    sender: str, *more: Any, language: str = "zh", said: str = "还在吗", intent: str = "greet"
+) -> DialogueStateTracker:
     tracker = tracker_with(
         UserUttered("转人工", {"name": "request_human", "confidence": 1.0}),
         ConversationPaused(),
         ActionExecuted(ACTION_LISTEN_NAME),
-        UserUttered("还在吗", {"name": "greet", "confidence": 1.0}),
+        UserUttered(said, {"name": intent, "confidence": 1.0}),
         SlotSet("language", language),
         *more,
     )
@@ -155,3 +158,29 @@ def test_the_patch_wraps_rasas_prediction_loop(applied):
 
     loop = MessageProcessor._run_prediction_loop
     assert loop.__wrapped__ is patches.original("rasa.core.processor:MessageProcessor._run_prediction_loop")
+
+
+def test_a_no_while_waiting_takes_the_customer_out_of_the_queue(test_store):
+    """ "算了 不用了" before an agent claimed it: the ticket closes, the bot answers again."""
+    ticket = handoff(test_store, "changed-mind")
+    tracker = paused("changed-mind", said="算了 不用了", intent="deny")
+    ran: List[bool] = []
+
+    async def rasas_loop(self: Any, output_channel: Any, tracker: Any) -> None:
+        ran.append(True)
+
+    output = CollectingOutputChannel()
+    asyncio.run(handoff_waiting.acknowledge_while_waiting(rasas_loop)(waiting_processor(), output, tracker))
+    assert [m["text"] for m in output.messages] == ["好的，已为您取消排队。"]
+    assert not tracker.is_paused() and ran == []  # answered; nothing else predicted this turn
+    [closed] = test_store.tickets(kind="handoff", conversation_id="changed-mind")
+    assert (closed.id, closed.status) == (ticket, "closed") and closed.closed_at is not None
+    assert handoff_waiting.waiting_position("changed-mind") is None
+
+
+def test_a_no_after_an_agent_claimed_it_is_for_the_agent(test_store):
+    handoff(test_store, "claimed-no", status="active")
+    tracker = paused("claimed-no", said="算了", intent="deny")
+    assert loop_with_acknowledgement(waiting_processor(), tracker) == []
+    assert tracker.is_paused()
+    assert [t.status for t in test_store.tickets(kind="handoff", conversation_id="claimed-no")] == ["active"]

@@ -33,7 +33,7 @@ def test_what_the_rasa_server_says_itself_is_found():
     from scripts.validate import responses_said_by_the_server
 
     said = responses_said_by_the_server()
-    assert {"utter_service_trouble", "utter_handoff_waiting"} <= said
+    assert {"utter_service_trouble", "utter_handoff_waiting", "utter_handoff_withdrawn"} <= said
     assert said <= responses_used_by_actions()
     assert "utter_greet" not in said  # only what those modules name
 
