@@ -198,10 +198,14 @@ class ActionProductInfo(Action):
         pending = tracker.get_slot("pending_question")
         if not attributes and (selecting or intent_of(tracker) == "inform") and isinstance(pending, dict):
             return pending
+        about = "about" in entity_values(tracker, "question")  # "那餐桌呢": the last question, about it
+        if not attributes and about and isinstance(pending, dict) and pending.get("attributes"):
+            return {**pending, "text": latest_text(tracker)[:2000]}
         is_open = (
             bool(entity_values(tracker, "question"))
             and not attributes
             and not selecting
+            and not about
             and "availability" not in entity_values(tracker, "attribute")
         )
         return {"attributes": attributes, "text": latest_text(tracker)[:2000], "open": is_open}

@@ -69,6 +69,20 @@ def test_not_this_one_but_the_white_one(tracker, dispatcher, test_store, run):
     assert message["facts"].startswith("尺寸")
 
 
+def test_and_the_table_asks_the_last_question_about_the_table(tracker, dispatcher, test_store, run):
+    asked = {"attributes": ["colours"], "text": "什么颜色", "open": False}
+    slots = {"language": "zh", "product": "nordic-fabric-sofa", "pending_question": asked}
+    run(ActionProductInfo(), dispatcher, tracker("那餐桌呢", "ask_product_info", slots=slots))
+    message = dispatcher.messages[0]
+    assert message["response"] == "utter_product_facts" and message["product"] == "橡木实木餐桌"
+    assert message["facts"].startswith("颜色")
+
+
+def test_what_about_a_product_with_nothing_asked_before_is_its_overview(tracker, dispatcher, test_store, run):
+    run(ActionProductInfo(), dispatcher, tracker("what about the kettle", "ask_product_info", slots={"language": "en"}))
+    assert responses(dispatcher)[0] == "utter_product_overview"  # not "a good question … I've recorded it"
+
+
 def test_products_the_shop_does_not_sell(tracker, dispatcher, test_store, run):
     run(ActionProductInfo(), dispatcher, tracker("你们有卖电视吗", "ask_product_info", slots={"language": "zh"}))
     assert responses(dispatcher) == ["utter_not_carried"]

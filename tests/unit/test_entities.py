@@ -170,3 +170,15 @@ def test_do_you_have_wraps_the_name(matcher, text, name):
 def test_a_name_phrase_needs_the_name_right_there(matcher):
     assert ("attribute", "availability") not in found(matcher, "有护眼台灯的优惠吗")
     assert ("attribute", "availability") not in found(matcher, "有白色的吗")
+
+
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("那餐桌呢", ("product", "oak-dining-table")),
+        ("and the dining table?", ("product", "oak-dining-table")),
+        ("how about the desk lamp", ("product", "eye-care-desk-lamp")),
+    ],
+)
+def test_and_the_other_one_asks_the_last_question_again(matcher, text, name):
+    assert {("question", "about"), name} <= found(matcher, text)
