@@ -164,6 +164,14 @@ class ActionProductInfo(Action):
                 SlotSet("candidates", [p["id"] for p in products[:MAX_CHOICES]]),
             ]
         product = products[0]
+        if (
+            entity_values(tracker, "correction")
+            and not entity_values(tracker, "product")
+            and product["id"] == tracker.get_slot("product")
+        ):
+            # "不是这个，另一款" when there is no other one of its kind
+            say(dispatcher, tracker, "utter_only_this_one", product=catalog.name(product, language))
+            return events
         # The question stays: "不是这个，是白色那款" asks it again about another product.
         events += [
             SlotSet("product", product["id"]),

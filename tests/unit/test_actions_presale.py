@@ -83,6 +83,13 @@ def test_what_about_a_product_with_nothing_asked_before_is_its_overview(tracker,
     assert responses(dispatcher)[0] == "utter_product_overview"  # not "a good question … I've recorded it"
 
 
+def test_not_this_one_when_there_is_no_other_says_so(tracker, dispatcher, test_store, run):
+    slots = {"language": "zh", "product": "natural-latex-mattress"}
+    run(ActionProductInfo(), dispatcher, tracker("不是这个，另一款", "ask_product_info", slots=slots))
+    assert responses(dispatcher) == ["utter_only_this_one"]  # not the same overview again
+    assert dispatcher.messages[0]["product"] == "天然乳胶床垫"
+
+
 def test_products_the_shop_does_not_sell(tracker, dispatcher, test_store, run):
     run(ActionProductInfo(), dispatcher, tracker("你们有卖电视吗", "ask_product_info", slots={"language": "zh"}))
     assert responses(dispatcher) == ["utter_not_carried"]
