@@ -18,6 +18,11 @@ every form, and abstains otherwise (all zeros, so RulePolicy and MemoizationPoli
    the old message a second time after another action ran).
 4. Yes-or-no questions. The latest action set `confirm_slot` (what waits for a yes or a
    no: cancelling an order, saving an address): predict `confirm_form`, which asks.
+5. A form inside a form. A request that opens another form ("can you recommend a lamp?"
+   while the complaint waits for the remedy) replaces the active one in Rasa, and the
+   first is lost. Once the second has ended in this turn and its own follow-up action has
+   run, predict the interrupted form again, which asks its question again. Not after a way
+   out ("算了" leaves), and only for the form the ended one interrupted.
 
 Priority 7 puts it above RulePolicy (6): on equal confidence the ensemble takes it.
 """
@@ -34,7 +39,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -113,6 +118,10 @@ class ConversationGuardPolicy(Policy):
         loop = tracker.active_loop_name
         if not loop and self.confirmation_opened(turn):
             return self.config["confirm_form"]
+        if not loop:
+            interrupted = self.interrupted_form(tracker, turn)
+            if interrupted and interrupted in domain.action_names_or_texts:
+                return interrupted
         if not loop or not tracker.is_active_loop_rejected or not rejected[loop]:
             return None
         answered = [name for name in executed if name != loop]
@@ -120,6 +129,36 @@ class ConversationGuardPolicy(Policy):
             intent = (tracker.latest_message.intent or {}).get("name")
             return self.config["exit_action"] if intent in self.exit_intents else None
         return loop if tracker.latest_action_name not in SILENT_ACTIONS else None
+
+    @staticmethod
+    def interrupted_form(tracker: DialogueStateTracker, turn: List[Any]) -> Optional[str]:
+        """The form that another form replaced, once that other form ended in this turn and
+        an action after it ran (its answer: "action_recommend" after the recommendation)."""
+        ended_at = next(
+            (i for i in range(len(turn) - 1, -1, -1) if isinstance(turn[i], ActiveLoop)),
+            None,
+        )
+        if ended_at is None or turn[ended_at].name is not None:
+            return None  # no form ended in this turn (or one was started after it)
+        answered = [e for e in turn[ended_at:] if isinstance(e, ActionExecuted) and e.action_name not in SILENT_ACTIONS]
+        if not answered:
+            return None  # the ended form's own answer comes first
+        current: Optional[str] = None
+        replaced: Optional[tuple] = None  # (the interrupted form, the form that replaced it)
+        resume: Optional[str] = None
+        for event in tracker.applied_events():
+            if not isinstance(event, ActiveLoop):
+                continue
+            if event.name:
+                if current and current != event.name:
+                    replaced = (current, event.name)
+                elif replaced and event.name == replaced[0]:
+                    replaced = None  # back in the interrupted form
+                current, resume = event.name, None
+            else:
+                resume = replaced[0] if replaced and replaced[1] == current else None
+                current, replaced = None, None
+        return resume
 
     def confirmation_opened(self, turn: List[Any]) -> bool:
         """Whether the latest action set the yes-or-no slot (its events follow it)."""

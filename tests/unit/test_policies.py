@@ -119,3 +119,47 @@ def test_a_yes_or_no_question_opens_the_confirmation_form(policy, domain):
     assert predicted(policy, domain, verified + [SlotSet("pending_confirmation", "cancel")] + resolved) is None
     asked = [SlotSet("pending_confirmation", "cancel"), ActionExecuted("confirm_form"), ActiveLoop("confirm_form")]
     assert predicted(policy, domain, verified + asked) != "confirm_form"  # once open, the form asks
+
+
+def in_remedy_form_then_a_recommendation(*more):
+    """The complaint waits for the remedy; "can you recommend a lamp?" opens the
+    recommendation form instead, and "under 300" completes it."""
+    return [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        user("complain"),
+        ActionExecuted("remedy_form"),
+        ActiveLoop("remedy_form"),
+        SlotSet("requested_slot", "remedy"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        user("request_recommendation"),
+        ActionExecutionRejected("remedy_form"),
+        ActionExecuted("recommendation_form"),
+        ActiveLoop("recommendation_form"),
+        SlotSet("requested_slot", "budget"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        user("inform"),
+        ActionExecuted("recommendation_form"),
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        *more,
+    ]
+
+
+def test_the_interrupted_form_comes_back_after_the_other_forms_answer(policy, domain):
+    # the recommendation's own answer comes first (the rules predict it) ...
+    assert predicted(policy, domain, in_remedy_form_then_a_recommendation()) is None
+    # ... then the complaint's remedy form asks again, once
+    events = in_remedy_form_then_a_recommendation(ActionExecuted("action_recommend"))
+    assert predicted(policy, domain, events) == "remedy_form"
+    again = events + [ActionExecuted("remedy_form"), ActiveLoop("remedy_form"), SlotSet("requested_slot", "remedy")]
+    assert predicted(policy, domain, again) is None
+
+
+def test_a_form_that_ended_on_its_own_brings_nothing_back(policy, domain):
+    events = in_order_form(
+        user("inform"),
+        ActionExecuted("order_form"),
+        ActiveLoop(None),
+        ActionExecuted("action_order_status"),
+    )
+    assert predicted(policy, domain, events) is None
