@@ -145,16 +145,14 @@ class ConversationGuardPolicy(Policy):
             return None  # the ended form's own answer comes first
         current: Optional[str] = None
         replaced: Optional[tuple] = None  # (the interrupted form, the form that replaced it)
-        resume: Optional[str] = None
+        resume: Optional[str] = None  # as of the latest form that ended: the one it had replaced
         for event in tracker.applied_events():
             if not isinstance(event, ActiveLoop):
                 continue
             if event.name:
                 if current and current != event.name:
                     replaced = (current, event.name)
-                elif replaced and event.name == replaced[0]:
-                    replaced = None  # back in the interrupted form
-                current, resume = event.name, None
+                current = event.name
             else:
                 resume = replaced[0] if replaced and replaced[1] == current else None
                 current, replaced = None, None

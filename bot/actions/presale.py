@@ -206,9 +206,10 @@ class ActionProductInfo(Action):
         pending = tracker.get_slot("pending_question")
         if not attributes and (selecting or intent_of(tracker) == "inform") and isinstance(pending, dict):
             return pending
+        text = latest_text(tracker)[:2000]
         about = "about" in entity_values(tracker, "question")  # "那餐桌呢": the last question, about it
         if not attributes and about and isinstance(pending, dict) and pending.get("attributes"):
-            return {**pending, "text": latest_text(tracker)[:2000]}
+            return {**pending, "text": text}
         is_open = (
             bool(entity_values(tracker, "question"))
             and not attributes
@@ -216,7 +217,7 @@ class ActionProductInfo(Action):
             and not about
             and "availability" not in entity_values(tracker, "attribute")
         )
-        return {"attributes": attributes, "text": latest_text(tracker)[:2000], "open": is_open}
+        return {"attributes": attributes, "text": text, "open": is_open}
 
     @staticmethod
     def products_meant(tracker: Tracker) -> "tuple[List[Dict[str, Any]], bool]":
