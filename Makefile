@@ -37,11 +37,12 @@ test-unit: $(VENV)/.installed ## pytest tests/unit: components, actions, shop da
 test-stories: $(MODEL)        ## test stories end to end (NLU, predictions, then played to a running bot)
 	$(PY) -m scripts.test_stories --model $(MODEL) --stories tests/stories --out results/core
 
-# Floors on the real-language sets (tests/nlu_real): per language, the dev set we tune on and
-# the held-out test set nobody tunes on. The target is accuracy 0.90, out-of-scope caught 0.80,
-# in-scope rejected 0.05; not reached yet (see README, "How well it understands"), so these
-# floors sit a little under what the model reaches and fail the build on a regression.
-REAL_GOALS := --min-accuracy 0.80 --min-oos-caught 0.78 --max-rejected 0.09
+# The real-language sets (tests/nlu_real), scored per language. The dev set we tune on must
+# meet the goals of issue 10: intent accuracy 0.90, out-of-scope caught 0.80, in-scope
+# rejected at most 0.05. The held-out test set nobody tunes on has floors a little under what
+# the model reaches there (README, "How well it understands"), so a regression fails the build.
+REAL_GOALS := --min-accuracy 0.90 --min-oos-caught 0.80 --max-rejected 0.05
+HELD_OUT_FLOORS := --min-accuracy 0.85 --min-oos-caught 0.78 --max-rejected 0.09
 
 test-nlu: $(MODEL)            ## NLU test sets through the patched runtime, scored per language against the goals
 	$(RASA) --patched test nlu --model $(MODEL) --nlu tests/nlu --domain bot/domain.yml --out results/nlu --successes --no-plot
@@ -49,7 +50,7 @@ test-nlu: $(MODEL)            ## NLU test sets through the patched runtime, scor
 	$(RASA) --patched test nlu --model $(MODEL) --nlu tests/nlu_real/dev --domain bot/domain.yml --out results/nlu-real-dev --successes --no-plot
 	$(PY) -m scripts.nlu_score results/nlu-real-dev tests/nlu_real/dev $(REAL_GOALS) --intents
 	$(RASA) --patched test nlu --model $(MODEL) --nlu tests/nlu_real/test --domain bot/domain.yml --out results/nlu-real-test --successes --no-plot
-	$(PY) -m scripts.nlu_score results/nlu-real-test tests/nlu_real/test $(REAL_GOALS)
+	$(PY) -m scripts.nlu_score results/nlu-real-test tests/nlu_real/test $(HELD_OUT_FLOORS)
 
 test-e2e: $(MODEL) $(WEB)/node_modules/.installed browser  ## pytest tests/e2e: real servers over HTTP, WeChat, console, browser
 	$(PY) -m pytest -q tests/e2e
